@@ -1,0 +1,1 @@
+"""gputensor's benchmarks (installed as ``gputensor.benchmarks``); the CLI is ``cli.main``."""

@@ -1,0 +1,46 @@
+"""Timing helpers shared by every benchmark: warm-up, interleaved repeats, median and spread."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Callable
+
+
+def measure(fns: dict[str, Callable[[], object]], repeats: int = 50, number: int = 1,
+            warmup: int = 3, sync: Callable[[], None] | None = None) -> dict[str, dict]:
+    """Time several callables interleaved (A, B, C, A, B, C...) so machine noise hits all alike.
+
+    Returns, per name, the median and spread of the per-call time in seconds and every sample.
+
+    >>> measure({'noop': lambda: None}, repeats=3)['noop']['median'] >= 0
+    True
+    """
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    if sync:
+        sync()
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            for _ in range(number):
+                fn()
+            if sync:
+                sync()
+            samples[name].append((time.perf_counter() - t0) / number)
+    out = {}
+    for name, s in samples.items():
+        s_sorted = sorted(s)
+        out[name] = {"median": statistics.median(s), "p10": s_sorted[len(s) // 10],
+                     "p90": s_sorted[(len(s) * 9) // 10], "samples": s}
+    return out
+
+
+def fmt_time(seconds: float) -> str:
+    """A duration with a readable unit: ``fmt_time(2.5e-6) == '2.50 us'``."""
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9)):
+        if seconds >= scale:
+            return f"{seconds / scale:.2f} {unit}"
+    return f"{seconds / 1e-9:.2f} ns"

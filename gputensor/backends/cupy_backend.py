@@ -1,0 +1,84 @@
+"""The CUDA backend: CuPy arrays, imported only when a CUDA device is first asked for."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..device import Device
+from .base import Backend
+
+INSTALL_HINT = ("install the CUDA extra matching your toolkit: "
+                "pip install 'gputensor[cuda12]' or pip install 'gputensor[cuda13]'")
+
+
+def import_cupy():
+    """CuPy, or ``None`` when it is not installed or cannot load its CUDA libraries."""
+    try:
+        import cupy
+    except Exception:  # ImportError, or a broken CUDA install raising at import
+        return None
+    return cupy
+
+
+def device_count() -> int:
+    """How many CUDA devices answer (0 without CuPy or a driver)."""
+    cupy = import_cupy()
+    if cupy is None:
+        return 0
+    try:
+        return int(cupy.cuda.runtime.getDeviceCount())
+    except Exception:
+        return 0
+
+
+def device_of(arr) -> Device:
+    """The gputensor device of a CuPy array."""
+    return Device("cuda", int(arr.device.id))
+
+
+class CupyBackend(Backend):
+    """Runs every op with CuPy on one CUDA device."""
+
+    name = "cupy"
+
+    def __init__(self, device: Device):
+        n = device_count()
+        if n == 0:
+            raise RuntimeError(f"no CUDA device is available for {device}; to use a GPU, "
+                               f"{INSTALL_HINT}, on a machine with an NVIDIA GPU and driver")
+        if device.index >= n:
+            raise RuntimeError(f"CUDA device {device} does not exist: "
+                               f"{n} CUDA device(s) found (cuda:0 .. cuda:{n - 1})")
+        import cupy
+
+        super().__init__()
+        self.xp = cupy
+        self.device = device
+        self._cuda_device = self.ctx = cupy.cuda.Device(device.index)
+
+    def asarray(self, data, dtype=None):
+        with self._cuda_device:
+            return self.xp.asarray(data, dtype=dtype)
+
+    def to_numpy(self, arr) -> np.ndarray:
+        return self.xp.asnumpy(arr)
+
+    def from_dlpack(self, obj):
+        with self._cuda_device:
+            return self.xp.from_dlpack(obj)
+
+    def synchronize(self) -> None:
+        self._cuda_device.synchronize()
+
+    def new_generator(self, seed):
+        with self._cuda_device:
+            return self.xp.random.Generator(self.xp.random.XORWOW(seed))
+
+    def describe(self) -> dict:
+        cupy = self.xp
+        props = cupy.cuda.runtime.getDeviceProperties(self.device.index)
+        name = props["name"]
+        return {"device": str(self.device), "backend": "cupy", "cupy": cupy.__version__,
+                "gpu": name.decode() if isinstance(name, bytes) else str(name),
+                "cuda_runtime": cupy.cuda.runtime.runtimeGetVersion(),
+                "memory_gib": round(props["totalGlobalMem"] / 2**30, 1)}

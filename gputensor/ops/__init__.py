@@ -1,0 +1,199 @@
+"""The op table and ``apply``, the one function that runs an op.
+
+``apply`` does, once for every op: argument conversion, the device check, dtype promotion
+and the op's dtype policy, the backend call, wrapping results as tensors (views share their
+base's version counter), and recording the autograd node.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from .. import autograd
+from .. import dtypes as dt
+from ..backends import get_backend
+from ..device import get_default_device
+from ..tensor import Tensor
+from .opdef import OpDef
+
+OPS: dict[str, OpDef] = {}
+METHODS: dict[str, Callable] = {}
+
+_new = object.__new__
+_EMPTY: dict = {}  # shared, never written: the attrs of attribute-less calls
+_WEAK = (int, float, bool)
+_ALL = slice(None)
+
+
+def register(op: OpDef) -> OpDef:
+    """Add a row to the op table (names are unique)."""
+    if op.name in OPS:
+        raise ValueError(f"op {op.name!r} is declared twice")
+    OPS[op.name] = op
+    return op
+
+
+def tensor_method(*names: str):
+    """Decorator: also expose a public function as Tensor method(s) ``names``."""
+
+    def deco(fn):
+        for n in names or (fn.__name__,):
+            METHODS[n] = fn
+        return fn
+
+    return deco
+
+
+def _raise_from(op: OpDef, e: Exception):
+    msg = str(e)
+    if not msg.startswith(op.name + ":"):
+        msg = f"{op.name}: {msg}"
+    raise type(e)(msg) from e
+
+
+def apply(op: OpDef, *inputs, **attrs):
+    """Run ``op`` on ``inputs`` (tensors, Python scalars or array-likes) with static ``attrs``.
+
+    Returns a Tensor, or a list of Tensors for ops whose forward returns a tuple or list.
+    """
+    return _apply(op, inputs, attrs)
+
+
+# Callers for one and two operands without attributes (the operators and elementwise
+# functions), with a fast path. It skips the checks only where an earlier general run of this
+# op with this dtype on this device passed them all and needed no conversion:
+# ``Device.fast[op][dtype]`` holds that run's impl.
+def unary_caller(op: OpDef):
+    """A function ``f(a)`` equal to ``apply(op, a)``, faster in the common case."""
+    def call(a):
+        if type(a) is Tensor and not a._requires_grad:
+            x = a._data
+            impl = a._device.fast.get(op, _EMPTY).get(x.dtype)
+            if impl is not None:
+                t = _new(Tensor)
+                t._data = impl(x)
+                t._device = a._device
+                return t
+        return _apply(op, (a,), _EMPTY)
+
+    return call
+
+
+def binary_caller(op: OpDef):
+    """A function ``f(a, b)`` equal to ``apply(op, a, b)``, faster in the common case."""
+    def call(a, b):
+        if type(b) is Tensor and type(a) is Tensor:
+            x, y, device = a._data, b._data, a._device
+            if (b._device is device and y.dtype is x.dtype
+                    and not (a._requires_grad or b._requires_grad)):
+                impl = device.fast.get(op, _EMPTY).get(x.dtype)
+                if impl is not None:
+                    t = _new(Tensor)
+                    t._data = impl(x, y)
+                    t._device = device
+                    return t
+        return _apply(op, (a, b), _EMPTY)
+
+    return call
+
+
+def _apply(op: OpDef, inputs, attrs):
+    """The general path of ``apply``: conversions, promotion, devices, views, the graph."""
+    # -- device: every tensor input on one device -------------------------------------------
+    tensors = [x for x in inputs if isinstance(x, Tensor)]
+    if tensors:
+        device = tensors[0]._device
+        for t in tensors:
+            if t._device is not device and t._device != device:
+                raise RuntimeError(f"{op.name}: expected all tensors on one device, got "
+                                   f"{device} and {t._device}; move them with .to(device)")
+    else:
+        device = get_default_device()
+    backend = get_backend(device)
+
+    # -- dtype: promote strong (tensor) and weak (Python scalar) operands, then the policy ---
+    if len(tensors) == len(inputs) and op.promoted == _ALL:
+        args = [t._data for t in tensors]
+        promoted = args[0].dtype
+        mixed = False
+        for a in args:
+            if a.dtype != promoted:
+                promoted, mixed = dt.result_type(*(a.dtype for a in args)), True
+                break
+    else:
+        args = [x._data if isinstance(x, Tensor) else
+                x if type(x) in _WEAK else _convert(op, x, backend) for x in inputs]
+        part = args[op.promoted]
+        promoted = dt.result_type(*(a if type(a) in _WEAK else a.dtype for a in part))
+        mixed = True
+    if promoted.kind not in op.kinds:
+        raise TypeError(f"{op.name}: unsupported dtype {promoted}; accepted dtypes are "
+                        f"{_kinds_text(op.kinds)}")
+    compute = op.compute_dtype(promoted)
+    if mixed or compute != promoted:
+        for i in range(len(args))[op.promoted]:
+            a = args[i]
+            if type(a) not in _WEAK and a.dtype != compute:
+                args[i] = a.astype(compute)
+
+    # -- the backend call -------------------------------------------------------------------
+    impl = backend.impl(op)
+    try:
+        if backend.ctx is None:
+            out = impl(*args, **attrs)
+        else:
+            with backend.ctx:
+                out = impl(*args, **attrs)
+    except (ValueError, TypeError, IndexError, RuntimeError) as e:
+        _raise_from(op, e)
+
+    # -- results as tensors, then the graph record ------------------------------------------
+    if (backend.ctx is None and not mixed and compute is promoted and not op.view
+            and op.fast_ok and len(inputs) <= 2 and type(out) is backend.xp.ndarray
+            and out.dtype is op.out_dtype(compute)):
+        device.fast.setdefault(op, {})[compute] = impl
+    result = _wrap_all(op, out, device, backend, compute, tensors[0] if op.view and tensors
+                       else None)
+    for t in tensors:
+        if t._requires_grad and autograd.is_grad_enabled():
+            autograd.record(op, tensors, attrs, args,
+                            result if isinstance(result, list) else [result])
+            break
+    return result
+
+
+def _wrap_all(op, out, device, backend, compute, base):
+    """Backend result(s) as Tensor(s) of the op's output dtype; a list for tuple results."""
+    want = op.out_dtype(compute) if op.out_dtype is not None else None
+    if isinstance(out, (tuple, list)):
+        return [_wrap(o, device, backend, want, base) for o in out]
+    return _wrap(out, device, backend, want, base)
+
+
+def _wrap(arr, device, backend, want, base):
+    xp = backend.xp
+    if not isinstance(arr, xp.ndarray):
+        arr = xp.asarray(arr)
+    if want is not None and arr.dtype != want:
+        arr = arr.astype(want)
+    t = Tensor._make(arr, device)
+    if base is not None and arr.base is not None:
+        t._version = base._version_counter()
+    return t
+
+
+def _convert(op: OpDef, x, backend):
+    """An array-like operand (list, NumPy array, NumPy scalar) as an array of ``backend``."""
+    from ..creation import _to_array
+
+    try:
+        return _to_array(x, None, backend)
+    except (TypeError, ValueError) as e:
+        _raise_from(op, e)
+
+
+def _kinds_text(kinds: str) -> str:
+    names = {"b": "bool", "i": "signed integers", "u": "unsigned integers", "f": "floats"}
+    return ", ".join(names[k] for k in kinds)

@@ -1,0 +1,386 @@
+"""``Tensor``: an array of one backend, its device, and its autograd link.
+
+Arithmetic, reductions and shape methods are thin calls into the op table (``gputensor.ops``),
+attached at import from ``ops.METHODS``; this file holds only what is about the tensor itself:
+properties, conversion, transfers, printing and the Python protocols.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import dtypes as dt
+from .backends import get_backend
+from .device import Device, device as as_device
+
+
+_new = object.__new__
+
+
+class _Size(int):
+    """``t.size``: the element count (NumPy), and callable for the shape (PyTorch).
+
+    >>> t = gt.zeros(2, 3); t.size, t.size(), t.size(1)
+    (6, (2, 3), 3)
+    """
+
+    def __new__(cls, shape):
+        n = 1
+        for s in shape:
+            n *= s
+        obj = super().__new__(cls, n)
+        obj.shape = shape
+        return obj
+
+    def __call__(self, dim: int | None = None):
+        if dim is None:
+            return self.shape
+        try:
+            return self.shape[dim]
+        except IndexError:
+            raise IndexError(f"size: dimension {dim} is out of range for a tensor of "
+                             f"{len(self.shape)} dimension(s)") from None
+
+
+class Tensor:
+    """An n-dimensional array on a device, with optional gradient tracking.
+
+    Build one with ``gt.tensor``, ``gt.zeros``, ``gt.from_numpy``... rather than directly.
+
+    >>> gt.tensor([[1., 2.]])
+    tensor([[1., 2.]], dtype=float32, device='cpu')
+    """
+
+    # Every tensor sets only _data and _device; the rest keep these class-level defaults
+    # until changed, which keeps creating a tensor cheap (it happens once per op).
+    __slots__ = ("_data", "_device", "__dict__", "__weakref__")
+    __array_ufunc__ = None  # NumPy defers to our reflected operators: ndarray + Tensor works
+    _requires_grad = False
+    grad = None
+    _node = None
+    _version = None  # [count], shared by views of one storage; in-place ops bump it
+    _retains_grad = False
+    name = None
+
+    def __init__(self, data, dtype=None, device=None, requires_grad: bool = False):
+        from .creation import tensor
+
+        t = tensor(data, dtype=dtype, device=device)
+        self._data, self._device = t._data, t._device
+        self.requires_grad = requires_grad
+
+    @classmethod
+    def _make(cls, data, device: Device) -> "Tensor":
+        """Wrap a backend array without copying or checking (internal fast path)."""
+        t = _new(cls)
+        t._data = data
+        t._device = device
+        return t
+
+    def _version_counter(self) -> list:
+        """The version counter of this tensor's storage, created on first need."""
+        if self._version is None:
+            self._version = [0]
+        return self._version
+
+    # -- properties -----------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        """The shape, a tuple of ints."""
+        return self._data.shape
+
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions."""
+        return self._data.ndim
+
+    @property
+    def size(self) -> _Size:
+        """Number of elements; ``t.size()`` / ``t.size(dim)`` give the shape as in PyTorch."""
+        return _Size(self._data.shape)
+
+    def numel(self) -> int:
+        """Number of elements.
+
+        >>> gt.zeros(2, 3).numel()
+        6
+        """
+        return int(self._data.size)
+
+    def dim(self) -> int:
+        """Number of dimensions (PyTorch spelling of ``ndim``)."""
+        return self._data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The element type, e.g. ``gt.float32``."""
+        return self._data.dtype
+
+    @property
+    def device(self) -> Device:
+        """The device the data lives on."""
+        return self._device
+
+    @property
+    def itemsize(self) -> int:
+        """Bytes per element."""
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of all elements."""
+        return self._data.nbytes
+
+    @property
+    def is_cuda(self) -> bool:
+        """True for tensors on a CUDA device."""
+        return self._device.type == "cuda"
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether gradients flow to this tensor."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        flag = bool(flag)
+        if flag and self._data.dtype.kind != "f":
+            raise RuntimeError(f"only float tensors can require grad, got dtype "
+                               f"{self._data.dtype}")
+        if not flag and self._node is not None:
+            raise RuntimeError("requires_grad can only be turned off on leaf tensors; "
+                               "use detach() for a non-leaf tensor")
+        self._requires_grad = flag
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        """Set ``requires_grad`` in place and return self.
+
+        >>> w = gt.zeros(3).requires_grad_()
+        """
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        """True unless the tensor was produced by a recorded op."""
+        return self._node is None
+
+    @property
+    def grad_fn(self):
+        """The graph node that produced this tensor (None for leaves)."""
+        return self._node
+
+    def detach(self) -> "Tensor":
+        """The same data (shared memory) cut off from the graph.
+
+        >>> y = x.detach()
+        """
+        t = Tensor._make(self._data, self._device)
+        t._version = self._version_counter()
+        return t
+
+    # -- conversion -----------------------------------------------------------------------
+    def numpy(self) -> np.ndarray:
+        """The data as a NumPy array, sharing memory (CPU tensors only).
+
+        >>> gt.tensor([1, 2]).numpy()
+        array([1, 2])
+        """
+        if self._device.type != "cpu":
+            raise TypeError(f"numpy: cannot convert a {self._device} tensor to a NumPy "
+                            "array directly; call .cpu() first (t.cpu().numpy())")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self.numpy()
+        if dtype is not None and arr.dtype != dtype:
+            return arr.astype(dtype)
+        return arr.copy() if copy else arr
+
+    def item(self):
+        """The value of a one-element tensor as a Python number.
+
+        >>> gt.tensor([2.5]).item()
+        2.5
+        """
+        if self._data.size != 1:
+            raise ValueError(f"item: only one-element tensors can be converted to a Python "
+                             f"scalar, got shape {self.shape}")
+        return self._host().reshape(()).item()
+
+    def tolist(self):
+        """Nested Python lists (a Python number for a 0-d tensor).
+
+        >>> gt.tensor([[1, 2]]).tolist()
+        [[1, 2]]
+        """
+        return self._host().tolist()
+
+    def _host(self) -> np.ndarray:
+        return get_backend(self._device).to_numpy(self._data)
+
+    def __dlpack__(self, *args, **kwargs):
+        return self._data.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self):
+        return self._data.__dlpack_device__()
+
+    # -- devices and dtypes ---------------------------------------------------------------
+    def to(self, *args, **kwargs) -> "Tensor":
+        """Move to a device and/or convert dtype; returns self when nothing changes.
+
+        >>> gt.ones(2).to('cpu').to(gt.float64).dtype
+        dtype('float64')
+        """
+        target_device = kwargs.pop("device", None)
+        target_dtype = kwargs.pop("dtype", None)
+        copy = kwargs.pop("copy", False)
+        if kwargs:
+            raise TypeError(f"to: unexpected keyword argument(s) {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, (Device, str)) and not _is_dtype_name(a):
+                target_device = a
+            elif isinstance(a, Tensor):
+                target_device, target_dtype = a.device, a.dtype
+            else:
+                target_dtype = a
+        out = self
+        if target_device is not None:
+            out = _transfer(out, as_device(target_device))
+        if target_dtype is not None:
+            out = out.astype(target_dtype)
+        if copy and out is self:
+            out = self.clone()
+        return out
+
+    def cpu(self) -> "Tensor":
+        """This tensor on the CPU (self if it is already there)."""
+        return _transfer(self, as_device("cpu"))
+
+    def cuda(self, device: int | str | None = None) -> "Tensor":
+        """This tensor on a CUDA device (``cuda:0`` unless ``device`` says otherwise)."""
+        if device is None:
+            device = "cuda"
+        elif isinstance(device, int):
+            device = f"cuda:{device}"
+        return _transfer(self, as_device(device))
+
+    def astype(self, dtype) -> "Tensor":
+        """A copy converted to ``dtype`` (self when the dtype already matches).
+
+        >>> gt.tensor([1.7]).astype(gt.int32)
+        tensor([1], dtype=int32, device='cpu')
+        """
+        from .ops.elementwise import cast
+
+        return cast(self, dtype)
+
+    def type(self, dtype=None):
+        """The dtype's name, or a converted copy when ``dtype`` is given (PyTorch)."""
+        return str(self.dtype) if dtype is None else self.astype(dtype)
+
+    def is_contiguous(self) -> bool:
+        """True when the elements lie in row-major order without gaps."""
+        return bool(self._data.flags.c_contiguous)
+
+    def contiguous(self) -> "Tensor":
+        """Self if contiguous, else a row-major copy."""
+        from .ops.movement import contiguous
+
+        return contiguous(self)
+
+    def clone(self) -> "Tensor":
+        """A copy with its own memory (recorded by autograd).
+
+        >>> b = a.clone()
+        """
+        from .ops.movement import clone
+
+        return clone(self)
+
+    # -- Python protocols -----------------------------------------------------------------
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        for i in range(self._data.shape[0]):
+            yield self[i]
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise ValueError(f"the truth value of a tensor with {self._data.size} elements is "
+                             "ambiguous; use .any() or .all()")
+        return bool(self.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
+            raise TypeError(f"only one-element integer tensors can be used as an index, got "
+                            f"dtype {self.dtype} and shape {self.shape}")
+        return int(self.item())
+
+    def __complex__(self):
+        raise TypeError("gputensor has no complex dtypes")
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        arr = self._host()
+        prefix = "tensor("
+        if arr.size == 0:
+            body = f"[], size={arr.shape}" if arr.ndim > 1 else "[]"
+        else:
+            body = np.array2string(arr, separator=", ", prefix=prefix, threshold=200, edgeitems=3)
+        extra = f", dtype={arr.dtype}, device='{self._device}'"
+        if self._requires_grad:
+            extra += ", requires_grad=True"
+        elif self._node is not None:
+            extra += f", grad_fn={self._node!r}"
+        return f"{prefix}{body}{extra})"
+
+    def __str__(self) -> str:
+        return repr(self)
+
+    def __format__(self, spec: str) -> str:
+        if spec and self._data.size == 1:
+            return format(self.item(), spec)
+        return repr(self)
+
+
+def _is_dtype_name(s) -> bool:
+    if not isinstance(s, str):
+        return False
+    try:
+        dt.as_dtype(s)
+        return True
+    except TypeError:
+        return False
+
+
+def _transfer(t: Tensor, target: Device) -> Tensor:
+    """``t`` on ``target`` (itself if already there); the graph link is kept by the caller."""
+    if t._device == target:
+        return t
+    src, dst = get_backend(t._device), get_backend(target)
+    if target.type == "cpu":
+        arr = src.to_numpy(t._data)
+    else:
+        arr = dst.asarray(t._data)
+    out = Tensor._make(arr, target)
+    if t._requires_grad or t._node is not None:
+        from . import autograd
+
+        if autograd.is_grad_enabled():
+            from .ops.movement import TO_DEVICE
+
+            autograd.record(TO_DEVICE, [t], {"device": target}, [t._data], [out])
+    return out

@@ -1,0 +1,53 @@
+"""Helpers that run any op-table row against NumPy: input generation by domain, tolerances."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import gputensor as gt
+
+TOL = {  # dtype -> (rtol, atol)
+    np.dtype("float16"): (2e-2, 2e-2),
+    np.dtype("float32"): (2e-5, 2e-6),
+    np.dtype("float64"): (1e-10, 1e-12),
+}
+
+
+def make_input(rng: np.random.Generator, shape, dtype, domain: str) -> np.ndarray:
+    """Random NumPy data of ``shape``/``dtype`` inside an op's domain."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "b":
+        return rng.random(shape) < 0.5
+    if dtype.kind in "iu":
+        lo, hi = {"positive": (1, 6), "nonzero": (1, 6), "unit": (0, 2)}.get(domain, (-5, 6))
+        if dtype.kind == "u":
+            lo = max(lo, 0)
+        x = rng.integers(lo, hi, size=shape)
+        if domain == "nonzero" and dtype.kind == "i":
+            x = x * rng.choice([-1, 1], size=shape)
+        return x.astype(dtype)
+    if domain == "positive":
+        x = rng.uniform(0.2, 3.0, size=shape)
+    elif domain == "unit":
+        x = rng.uniform(-0.9, 0.9, size=shape)
+    elif domain == "nonzero":
+        x = rng.uniform(0.3, 3.0, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+    else:
+        x = rng.standard_normal(shape) * 2
+    return np.asarray(x).astype(dtype)
+
+
+def assert_close(got, want, dtype, what: str = ""):
+    """Compare a gputensor result with a NumPy reference within ``dtype``'s tolerance."""
+    got_np = got.cpu().numpy() if isinstance(got, gt.Tensor) else np.asarray(got)
+    want = np.asarray(want)
+    assert got_np.shape == want.shape, f"{what}: shape {got_np.shape} != {want.shape}"
+    if want.dtype.kind in "biu" and got_np.dtype.kind in "biu":
+        np.testing.assert_array_equal(got_np, want, err_msg=what)
+        return
+    # the coarser of the input and output precisions sets the tolerance
+    tols = [TOL[d] for d in (np.dtype(dtype), got_np.dtype) if d in TOL]
+    rtol, atol = max(tols) if tols else TOL[np.dtype("float64")]
+    np.testing.assert_allclose(got_np.astype(np.float64), want.astype(np.float64), rtol=rtol,
+                               atol=atol * max(1.0, float(np.max(np.abs(want), initial=0))),
+                               err_msg=what, equal_nan=True)
