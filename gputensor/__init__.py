@@ -9,7 +9,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from . import cuda, dtypes, random
+from . import cuda, dtypes, linalg, nn, random
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (arange, as_tensor, constant, convert_to_tensor, empty, empty_like, eye,
                        from_dlpack, from_numpy, full, full_like, linspace, ones, ones_like,
@@ -19,9 +19,13 @@ from .dtypes import (bool_, float16, float32, float64, get_default_dtype, int8, 
                      int64, set_default_dtype, uint8)
 from .ops import OPS
 from .ops import operators as _operators
-from .ops.elementwise import *  # noqa: F401,F403  (the elementwise table's public functions)
-from .ops.elementwise import cast
-from .ops.movement import clone, contiguous
+# the public functions of each part of the op table (each module's __all__)
+from .ops.elementwise import *  # noqa: F401,F403
+from .ops.inplace import *  # noqa: F401,F403
+from .ops.join import *  # noqa: F401,F403
+from .ops.linalg import *  # noqa: F401,F403
+from .ops.movement import *  # noqa: F401,F403
+from .ops.reduce import *  # noqa: F401,F403
 from .random import Generator, manual_seed, rand, randint, randn
 from .tensor import Tensor
 

@@ -11,6 +11,8 @@ import numpy as np
 from .. import dtypes as dt
 from . import OpDef, apply, binary_caller, register, tensor_method, unary_caller
 
+__all__ = ["add", "subtract", "sub", "multiply", "mul", "divide", "div", "true_divide", "cast"]
+
 
 def _unary(name, fwd, *, method=True, doc="", example="", **fields):
     op = register(OpDef(name, fwd, kind="elementwise", arity=1, doc=doc, **fields))

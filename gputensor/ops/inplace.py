@@ -12,6 +12,8 @@ from .. import autograd
 from . import tensor_method
 from .movement import _index_arrays
 
+__all__ = ["setitem"]
+
 
 def _value_array(t, value, op: str):
     """``value`` as an array on ``t``'s device, cast to ``t``'s dtype (same-kind casts only)."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from . import OpDef, apply, register, tensor_method
 
+__all__ = ["contiguous", "clone", "getitem"]
+
 _CONTIGUOUS = register(OpDef("contiguous", lambda xp, x: xp.ascontiguousarray(x),
                              kind="movement", doc="A row-major copy when needed."))
 _CLONE = register(OpDef("clone", lambda xp, x: x.copy(), kind="movement",
