@@ -18,10 +18,28 @@ import gputensor as gt
 from .timing import fmt_time, measure
 
 
+PEERS = ("cupy-cuda12x", "cupy-cuda13x", "cupy", "torch")
+
+
+def library_versions() -> dict:
+    """Installed versions of the peer libraries (None when absent), read from package
+    metadata so nothing heavy is imported."""
+    from importlib import metadata
+
+    out = {}
+    for name in PEERS:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
 def environment() -> dict:
     """Python, library versions and the devices gputensor can use."""
     env = {"python": platform.python_version(), "gputensor": gt.__version__,
            "numpy": np.__version__, "platform": platform.platform(),
+           "libraries": library_versions(),
            "cuda_available": gt.cuda.is_available(),
            "cuda_device_count": gt.cuda.device_count()}
     from gputensor.backends import get_backend
@@ -75,7 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     env = environment()
-    print(f"gputensor {env['gputensor']} | Python {env['python']} | NumPy {env['numpy']}")
+    print(f"gputensor {env['gputensor']} | Python {env['python']} | NumPy {env['numpy']} | "
+          f"{env['platform']}")
+    print("  libraries: " + ", ".join(f"{k}={v or 'not installed'}"
+                                      for k, v in env["libraries"].items()))
     for d in env["devices"]:
         print("  device: " + ", ".join(f"{k}={v}" for k, v in d.items()))
     if not env["cuda_available"]:
@@ -85,8 +106,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.device == "cuda":
         devices = [d for d in devices if d.startswith("cuda")]
         if not devices:
-            print("gputensor-bench: --device cuda asked for, but no CUDA device is available",
-                  file=sys.stderr)
+            from gputensor.backends.cupy_backend import INSTALL_HINT
+
+            print("gputensor-bench: --device cuda asked for, but no CUDA device is available; "
+                  f"{INSTALL_HINT}, or run with --device cpu", file=sys.stderr)
             return 2
     elif args.device == "cpu":
         devices = ["cpu"]

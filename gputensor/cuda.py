@@ -8,8 +8,8 @@ from .backends.cupy_backend import device_count as _device_count
 def is_available() -> bool:
     """True when CuPy imports and at least one CUDA device answers.
 
-    >>> gt.cuda.is_available()
-    False
+    >>> gt.cuda.is_available() == (gt.cuda.device_count() > 0)
+    True
     """
     return _device_count() > 0
 
@@ -17,8 +17,8 @@ def is_available() -> bool:
 def device_count() -> int:
     """The number of CUDA devices that answer (0 without CuPy or a GPU).
 
-    >>> gt.cuda.device_count()
-    0
+    >>> gt.cuda.device_count() >= 0
+    True
     """
     return _device_count()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-_PATTERN = re.compile(r"^(cpu|cuda)(?::(\d+))?$")
+_PATTERN = re.compile(r"^(cpu|cuda)(?::(\d+))?$")  # 'cpu:0' is accepted too, as in PyTorch
 _ACCEPTED = "'cpu', 'cuda' or 'cuda:N' (N a device index)"
 
 
@@ -18,6 +18,12 @@ class Device:
     __slots__ = ("type", "index", "_str", "backend", "fast")
 
     def __init__(self, type: str, index: int | None = None):
+        if type not in ("cpu", "cuda"):
+            raise ValueError(f"device: unknown device type {type!r}; expected {_ACCEPTED}")
+        if index is not None and (not isinstance(index, int) or isinstance(index, bool)
+                                  or index < 0 or (type == "cpu" and index != 0)):
+            raise ValueError(f"device: invalid index {index!r} for {type!r}; expected "
+                             f"{_ACCEPTED}")
         self.type = type
         self.index = index if type == "cuda" else None
         if type == "cuda" and self.index is None:
@@ -59,13 +65,13 @@ def device(spec: "str | Device | None" = None) -> Device:
     if spec is None:
         return _default[0]
     if isinstance(spec, Device):
-        return spec
+        return _cache.setdefault(spec._str, spec)  # the one shared object for this device
     if isinstance(spec, str):
         found = _cache.get(spec)
         if found is not None:
             return found
         m = _PATTERN.match(spec.strip())
-        if m:
+        if m and not (m.group(1) == "cpu" and m.group(2) is not None and int(m.group(2))):
             d = Device(m.group(1), None if m.group(2) is None else int(m.group(2)))
             d = _cache.setdefault(d._str, d)  # one object per device: 'cuda' is 'cuda:0'
             _cache[spec] = d

@@ -44,16 +44,30 @@ def get_default_dtype() -> np.dtype:
 def set_default_dtype(dtype) -> None:
     """Set the default float dtype (float16, float32 or float64).
 
-    >>> gt.set_default_dtype(gt.float64)
+    >>> gt.set_default_dtype(gt.float64); gt.tensor([1.5]).dtype
+    dtype('float64')
+    >>> gt.set_default_dtype(gt.float32)
     """
-    d = as_dtype(dtype)
+    d = as_dtype(dtype, "set_default_dtype")
     if d.kind != "f":
         raise TypeError(f"set_default_dtype: expected a float dtype, got {d}")
     _state["float"] = d
 
 
-def as_dtype(dtype) -> np.dtype:
-    """Normalise a dtype spelling (``gt.float32``, ``np.float32``, ``'float32'``, ``bool``).
+def _kind_name(d: np.dtype) -> str:
+    """A few words on why an unsupported NumPy dtype is refused."""
+    return {"c": "complex numbers are not supported", "U": "strings are not supported",
+            "S": "byte strings are not supported", "O": "Python objects are not supported",
+            "V": "structured/void dtypes are not supported", "M": "datetimes are not supported",
+            "m": "timedeltas are not supported"}.get(d.kind, "not one of gputensor's dtypes")
+
+
+def as_dtype(dtype, fn: str | None = None) -> np.dtype:
+    """Normalise a dtype spelling (``gt.float32``, ``np.float32``, ``'float32'``, ``float``).
+
+    Python's ``float`` means the default float dtype and ``int`` int64; byte-swapped spellings
+    (``'>f4'``) mean the native dtype. Anything else raises ``TypeError`` naming the dtype;
+    ``fn`` (a function name) prefixes the message.
 
     >>> gt.dtypes.as_dtype('int32')
     dtype('int32')
@@ -62,12 +76,19 @@ def as_dtype(dtype) -> np.dtype:
         return _state["float"]
     if dtype is builtins.int:
         return DEFAULT_INT
+    if dtype is None:
+        raise TypeError(f"{fn + ': ' if fn else ''}dtype None is not a dtype; accepted: "
+                        f"{ACCEPTED}")
     try:
         d = np.dtype(dtype)
-    except TypeError as e:
-        raise TypeError(f"unsupported dtype {dtype!r}; accepted: {ACCEPTED}") from e
+    except TypeError:
+        raise TypeError(f"{fn + ': ' if fn else ''}unsupported dtype {dtype!r}; accepted: "
+                        f"{ACCEPTED}") from None
     if d not in _SUPPORTED_SET:
-        raise TypeError(f"unsupported dtype {d}; accepted: {ACCEPTED}")
+        if d.byteorder not in "=|" and d.newbyteorder("=") in _SUPPORTED_SET:
+            return d.newbyteorder("=")
+        raise TypeError(f"{fn + ': ' if fn else ''}unsupported dtype {d} "
+                        f"({_kind_name(d)}); accepted: {ACCEPTED}")
     return d
 
 
@@ -83,26 +104,45 @@ def scalar_dtype(value) -> np.dtype:
         return DEFAULT_INT
     if isinstance(value, (builtins.float, np.floating)):
         return _state["float"]
-    raise TypeError(f"unsupported type {type(value).__name__}: gputensor holds {ACCEPTED}, "
-                    "not complex numbers, strings or objects")
+    what = ("complex numbers are" if isinstance(value, (complex, np.complexfloating))
+            else "strings are" if isinstance(value, (str, bytes)) else
+            f"{type(value).__name__} values are")
+    raise TypeError(f"unsupported value {value!r} of type {type(value).__name__}: {what} not "
+                    f"supported; gputensor holds {ACCEPTED}")
 
 
 def result_type(*operands) -> np.dtype:
     """Promote the dtypes of tensors (strong) and Python scalars (weak), NumPy-2 style.
 
+    Operands are dtypes (or anything with a ``.dtype``: tensors, arrays, NumPy scalars), which
+    are strong, and Python ``bool``/``int``/``float`` values, which are weak: a weak scalar
+    never widens a strong dtype of its own kind. Exceptions to NumPy, as in PyTorch and TF:
+    a Python float meeting integers or bools gives the default float dtype (NumPy: float64),
+    and Python floats alone give the default float dtype.
+
     >>> gt.dtypes.result_type(gt.float32, 2.0), gt.dtypes.result_type(gt.int32, 1)
     (dtype('float32'), dtype('int32'))
     """
-    strong = [op for op in operands if isinstance(op, np.dtype)]
-    weak = [op for op in operands if not isinstance(op, np.dtype)]
+    strong, weak = [], []
+    for op in operands:
+        if isinstance(op, np.dtype):
+            strong.append(op)
+        elif type(op) in (builtins.bool, builtins.int, builtins.float):
+            weak.append(op)
+        elif hasattr(op, "dtype"):
+            strong.append(as_dtype(op.dtype, "result_type"))
+        else:
+            scalar_dtype(op)  # raises TypeError naming what is refused
+            raise TypeError(f"result_type: unsupported operand {op!r}")
     if strong:
         out = strong[0] if len(strong) == 1 else np.result_type(*strong)
     else:
         out = None
     for w in weak:
-        kind = scalar_dtype(w).kind
+        wd = scalar_dtype(w)
+        kind = wd.kind
         if out is None:
-            out = scalar_dtype(w)
+            out = wd
         elif kind == "i" and out.kind == "b":
             out = DEFAULT_INT
         elif kind == "f" and out.kind in "biu":

@@ -173,7 +173,8 @@ class Tensor:
     def detach(self) -> "Tensor":
         """The same data (shared memory) cut off from the graph.
 
-        >>> y = x.detach()
+        >>> x = gt.ones(2, requires_grad=True); x.detach().requires_grad
+        False
         """
         t = Tensor._make(self._data, self._device)
         t._version = self._version_counter()
@@ -192,8 +193,12 @@ class Tensor:
         return self._data
 
     def __array__(self, dtype=None, copy=None):
+        """NumPy's array protocol: ``np.asarray(t)`` shares memory with a CPU tensor."""
         arr = self.numpy()
         if dtype is not None and arr.dtype != dtype:
+            if copy is False:
+                raise ValueError(f"__array__: converting {arr.dtype} to {np.dtype(dtype)} "
+                                 "needs a copy, but copy=False was asked for")
             return arr.astype(dtype)
         return arr.copy() if copy else arr
 
@@ -235,6 +240,7 @@ class Tensor:
         target_device = kwargs.pop("device", None)
         target_dtype = kwargs.pop("dtype", None)
         copy = kwargs.pop("copy", False)
+        kwargs.pop("non_blocking", None)  # PyTorch's flag: transfers here are ordered anyway
         if kwargs:
             raise TypeError(f"to: unexpected keyword argument(s) {sorted(kwargs)}")
         for a in args:
@@ -242,8 +248,14 @@ class Tensor:
                 target_device = a
             elif isinstance(a, Tensor):
                 target_device, target_dtype = a.device, a.dtype
-            else:
+            elif a is not None:
                 target_dtype = a
+        if target_dtype is not None:
+            try:
+                target_dtype = dt.as_dtype(target_dtype, "to")
+            except TypeError as e:
+                raise TypeError(f"{e}; to() takes a device ('cpu', 'cuda', 'cuda:N'), a dtype "
+                                "or a tensor") from None
         out = self
         if target_device is not None:
             out = _transfer(out, as_device(target_device))
@@ -261,9 +273,13 @@ class Tensor:
         """This tensor on a CUDA device (``cuda:0`` unless ``device`` says otherwise)."""
         if device is None:
             device = "cuda"
-        elif isinstance(device, int):
+        elif isinstance(device, int) and not isinstance(device, bool):
             device = f"cuda:{device}"
-        return _transfer(self, as_device(device))
+        target = as_device(device)
+        if target.type != "cuda":
+            raise ValueError(f"cuda: expected a CUDA device (an index, 'cuda' or 'cuda:N'), "
+                             f"got {device!r}; use .to(device) or .cpu() for other devices")
+        return _transfer(self, target)
 
     def astype(self, dtype) -> "Tensor":
         """A copy converted to ``dtype`` (self when the dtype already matches).
@@ -292,7 +308,8 @@ class Tensor:
     def clone(self) -> "Tensor":
         """A copy with its own memory (recorded by autograd).
 
-        >>> b = a.clone()
+        >>> a = gt.zeros(2); b = a.clone(); b.numpy()[0] = 5; a.tolist()
+        [0.0, 0.0]
         """
         from .ops.movement import clone
 
@@ -357,10 +374,12 @@ class Tensor:
 
 
 def _is_dtype_name(s) -> bool:
+    """True for strings NumPy reads as a dtype ('float32', but also 'complex64', which
+    ``to`` then refuses by name), False for device strings."""
     if not isinstance(s, str):
         return False
     try:
-        dt.as_dtype(s)
+        np.dtype(s)
         return True
     except TypeError:
         return False

@@ -16,6 +16,11 @@ TOL = {  # dtype -> (rtol, atol)
 def make_input(rng: np.random.Generator, shape, dtype, domain: str) -> np.ndarray:
     """Random NumPy data of ``shape``/``dtype`` inside an op's domain."""
     dtype = np.dtype(dtype)
+    if domain == "invertible":  # square (..., n, n) inputs: diagonally dominant, invertible
+        x = make_input(rng, shape, dtype, "any")
+        if len(shape) >= 2 and shape[-1] == shape[-2]:
+            x = x + (6 * shape[-1] * np.eye(shape[-1])).astype(dtype)
+        return x
     if dtype.kind == "b":
         return rng.random(shape) < 0.5
     if dtype.kind in "iu":

@@ -32,8 +32,10 @@ def device_count() -> int:
 
 
 def device_of(arr) -> Device:
-    """The gputensor device of a CuPy array."""
-    return Device("cuda", int(arr.device.id))
+    """The gputensor device of a CuPy array (the shared ``Device`` object for it)."""
+    from ..device import device
+
+    return device(f"cuda:{int(arr.device.id)}")
 
 
 class CupyBackend(Backend):
@@ -44,8 +46,12 @@ class CupyBackend(Backend):
     def __init__(self, device: Device):
         n = device_count()
         if n == 0:
-            raise RuntimeError(f"no CUDA device is available for {device}; to use a GPU, "
-                               f"{INSTALL_HINT}, on a machine with an NVIDIA GPU and driver")
+            why = ("CuPy is not installed (or cannot load its CUDA libraries)"
+                   if import_cupy() is None else
+                   "CuPy is installed but no GPU answers (check the NVIDIA driver)")
+            raise RuntimeError(f"no CUDA device is available for {device}: {why}; to use a "
+                               f"GPU, {INSTALL_HINT}, on a machine with an NVIDIA GPU and "
+                               "driver, or use device='cpu'")
         if device.index >= n:
             raise RuntimeError(f"CUDA device {device} does not exist: "
                                f"{n} CUDA device(s) found (cuda:0 .. cuda:{n - 1})")
@@ -58,6 +64,8 @@ class CupyBackend(Backend):
 
     def asarray(self, data, dtype=None):
         with self._cuda_device:
+            if isinstance(data, self.xp.ndarray) and data.device.id != self.device.index:
+                data = data.copy()  # CuPy copies onto the current device (peer to peer)
             return self.xp.asarray(data, dtype=dtype)
 
     def to_numpy(self, arr) -> np.ndarray:

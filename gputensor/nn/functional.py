@@ -1,3 +1,634 @@
-"""Placeholder: filled in by the operations work."""
+"""``gt.nn.functional``: stateless neural-network functions (PyTorch's ``torch.nn.functional``).
 
-__all__: list[str] = []
+Each function is one op-table row (``kind="composite"``) whose forward is written in
+array-module terms, so the same code runs on NumPy and CuPy, plus the public function that
+checks its arguments and calls ``apply``. The elementwise activations ``relu sigmoid tanh
+gelu`` are the very functions of ``gputensor.ops.elementwise`` (``gt.relu`` etc.), re-exported.
+
+Conventions shared by the losses:
+
+* ``reduction`` is ``'mean'`` (default), ``'sum'`` or ``'none'``; the mean of no elements is
+  nan, as in PyTorch.
+* Inputs of different roles are not promoted together: integer class labels stay integers,
+  and a target is converted to the dtype of the input (``OpDef.promoted=slice(0, 1)``).
+* Integer inputs (logits, log-probabilities, probabilities) compute in the default float
+  dtype, like ``gt.mean``; float16 inputs compute in float32 internally and return float16.
+* Class labels out of range raise ``IndexError`` naming the label and the class count;
+  ``ignore_index`` (default -100) labels are skipped and not counted by ``'mean'``.
+* Not supported (yet): per-class ``weight=``, ``label_smoothing=``, ``pos_weight=``.
+
+>>> import gputensor as gt
+>>> F = gt.nn.functional
+>>> F.cross_entropy(gt.zeros(2, 4), gt.tensor([1, 3])).item()  # log(4)
+1.3862943649291992
+"""
+
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+
+from .. import dtypes as dt
+from ..ops import OpDef, apply, register, tensor_method
+# the activations are the elementwise ops themselves (the same objects as gt.relu etc.)
+from ..ops.elementwise import gelu, relu, sigmoid, tanh
+from ..tensor import Tensor
+
+__all__ = ["softmax", "log_softmax", "one_hot", "relu", "sigmoid", "tanh", "gelu", "dropout",
+           "linear", "mse_loss", "nll_loss", "cross_entropy", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits"]
+
+_REDUCTIONS = ("mean", "sum", "none")
+_FIRST = slice(0, 1)  # only input 0 takes part in dtype promotion (labels/targets pass through)
+_LOG_FLOOR = 1e-44    # log(max(p, 1e-44)) < -100: with the -100 clamp, exact and warning-free
+
+
+# -- shared array-module helpers (fwd code: ``xp`` only) --------------------------------------
+def _work(xp, x):
+    """float16 computes in float32 (the dispatcher casts the result back)."""
+    return x.astype(xp.float32) if x.dtype == xp.float16 else x
+
+
+def _nan(xp, dtype):
+    return xp.asarray(xp.nan, dtype=dtype)
+
+
+def _check_reduction(reduction) -> None:
+    if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _reduce(xp, loss, reduction):
+    """Apply ``reduction`` to per-element losses; the mean of nothing is nan (no warning)."""
+    if reduction == "none":
+        return loss
+    total = xp.sum(loss)
+    if reduction == "sum":
+        return total
+    if loss.size == 0:
+        return _nan(xp, loss.dtype)
+    return total / loss.size
+
+
+def _lse_parts(xp, x, axis):
+    """``(x - m, sum(exp(x - m)))`` along ``axis`` with ``m`` the max (stable at any size).
+
+    A slice whose max is not finite (all -inf, or holding +inf or nan) gets a nan sum, so
+    softmax and log_softmax are nan there, as in PyTorch, without floating-point warnings.
+    """
+    m = xp.max(x, axis=axis, keepdims=True)
+    finite = xp.isfinite(m)
+    shifted = x - xp.where(finite, m, xp.zeros_like(m))
+    s = xp.sum(xp.exp(shifted), axis=axis, keepdims=True)
+    return shifted, xp.where(finite, s, xp.full_like(s, xp.nan))
+
+
+def _normalized(xp, x, axis, log):
+    """softmax (``log=False``) or log_softmax of ``x`` along ``axis`` (None: all elements)."""
+    x = _work(xp, x)
+    if x.size == 0:
+        return x.copy()
+    shape = x.shape
+    if axis is None or x.ndim == 0:
+        if x.ndim == 0 and axis not in (None, 0, -1):
+            raise np.exceptions.AxisError(f"axis {axis} is out of range for a 0-d tensor")
+        x, axis = x.reshape(-1), 0
+    shifted, s = _lse_parts(xp, x, axis)
+    out = shifted - xp.log(s) if log else xp.exp(shifted) / s
+    return out.reshape(shape)
+
+
+def _class_axis(x) -> int:
+    if x.ndim == 0:
+        raise ValueError("input must have a class axis (shape (C,), (N, C) or (N, C, d1, ...)), "
+                         "got a 0-d tensor")
+    return 1 if x.ndim >= 2 else 0
+
+
+def _nll(xp, logp, target, ignore_index, reduction):
+    """Negative log-likelihood of integer ``target`` labels under log-probabilities ``logp``."""
+    _check_reduction(reduction)
+    cls = _class_axis(logp)
+    n_classes = logp.shape[cls]
+    want = logp.shape[:cls] + logp.shape[cls + 1:]
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"target must hold integer class labels, got dtype {target.dtype}")
+    if target.shape != want:
+        raise ValueError(f"target shape {target.shape} does not match input shape "
+                         f"{logp.shape}: expected target shape {want} (the input without its "
+                         f"class axis {cls})")
+    if target.dtype != xp.int64:
+        target = target.astype(xp.int64)  # comparisons with ignore_index=-100 stay exact
+    keep = target != ignore_index
+    bad = keep & ((target < 0) | (target >= n_classes))
+    if bool(bad.any()):
+        label = int(target[bad].reshape(-1)[0])
+        raise IndexError(f"target label {label} is out of range for {n_classes} classes "
+                         f"(labels must be in [0, {n_classes - 1}], or ignore_index="
+                         f"{ignore_index})")
+    if n_classes == 0:  # every label is ignored
+        picked = xp.zeros(target.shape, logp.dtype)
+    else:
+        safe = xp.where(keep, target, xp.zeros_like(target))
+        picked = xp.take_along_axis(logp, xp.expand_dims(safe, cls), axis=cls)
+        picked = xp.squeeze(picked, axis=cls)
+    loss = xp.where(keep, -picked, xp.zeros_like(picked))
+    if reduction != "mean":
+        return _reduce(xp, loss, reduction)
+    count = xp.sum(keep, dtype=loss.dtype)
+    return xp.where(count > 0, xp.sum(loss) / xp.maximum(count, 1), _nan(xp, loss.dtype))
+
+
+def _same_shape(a, b, what: str) -> None:
+    if a.shape != b.shape:
+        raise ValueError(f"input shape {a.shape} and {what} shape {b.shape} differ; they "
+                         f"must be equal (no broadcasting)")
+
+
+# -- forwards -----------------------------------------------------------------------------
+def _softmax_fwd(xp, x, axis=-1):
+    return _normalized(xp, x, axis, log=False)
+
+
+def _log_softmax_fwd(xp, x, axis=-1):
+    return _normalized(xp, x, axis, log=True)
+
+
+def _one_hot_fwd(xp, idx, num_classes=None, dtype=dt.int64):
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"indices must be an integer tensor, got dtype {idx.dtype}")
+    if idx.size == 0 and num_classes is None:
+        raise ValueError("cannot infer num_classes from an empty tensor; pass num_classes=")
+    if idx.size:
+        lo, hi = int(idx.min()), int(idx.max())
+        if lo < 0:
+            where = "" if num_classes is None else f" with num_classes={num_classes}"
+            raise ValueError(f"index {lo} is negative; class indices must be in "
+                             f"[0, num_classes){where}")
+        if num_classes is None:
+            num_classes = hi + 1
+        elif hi >= num_classes:
+            raise ValueError(f"index {hi} is out of range for num_classes={num_classes}; "
+                             f"indices must be in [0, {num_classes})")
+    classes = xp.arange(num_classes)
+    return (xp.expand_dims(idx, -1) == classes).astype(dtype)
+
+
+def _dropout_fwd(xp, x, noise, p=0.5):
+    # keep where the uniform noise is >= p, scaled by 1/(1-p): E[out] = x (inverted dropout)
+    scale = 1.0 / (1.0 - p) if p < 1 else 0.0
+    keep = noise >= p
+    return xp.where(keep, x * xp.asarray(scale, dtype=x.dtype), xp.zeros_like(x))
+
+
+def _linear_fwd(xp, x, weight, bias=None):
+    _check_linear_shapes(x.shape, weight.shape, None if bias is None else bias.shape)
+    y = xp.matmul(x, weight.T)
+    return y if bias is None else y + bias
+
+
+def _mse_fwd(xp, a, b, reduction="mean"):
+    _check_reduction(reduction)
+    _same_shape(a, b, "target")
+    a = _work(xp, a)
+    d = a - b.astype(a.dtype)
+    return _reduce(xp, d * d, reduction)
+
+
+def _nll_fwd(xp, logp, target, ignore_index=-100, reduction="mean"):
+    return _nll(xp, _work(xp, logp), target, ignore_index, reduction)
+
+
+def _cross_entropy_fwd(xp, logits, target, ignore_index=-100, reduction="mean"):
+    _check_reduction(reduction)
+    cls = _class_axis(logits)
+    logits = _work(xp, logits)
+    if target.dtype.kind == "f" and target.shape == logits.shape:  # class probabilities
+        logp = _normalized(xp, logits, cls, log=True)
+        loss = -xp.sum(target.astype(logp.dtype) * logp, axis=cls)
+        return _reduce(xp, loss, reduction)
+    if target.dtype.kind not in "iu":
+        want = logits.shape[:cls] + logits.shape[cls + 1:]
+        raise TypeError(f"target must be integer class labels of shape {want} or class "
+                        f"probabilities (float) of shape {logits.shape}; got dtype "
+                        f"{target.dtype} and shape {target.shape}")
+    return _nll(xp, _normalized(xp, logits, cls, log=True), target, ignore_index, reduction)
+
+
+def _bce_fwd(xp, p, target, reduction="mean"):
+    _check_reduction(reduction)
+    _same_shape(p, target, "target")
+    p = _work(xp, p)
+    t = target.astype(p.dtype)
+    outside = ~((p >= 0) & (p <= 1))
+    if bool(outside.any()):
+        raise ValueError(f"input holds probabilities and must lie in [0, 1]; found "
+                         f"{float(p[outside].reshape(-1)[0])!r}; for logits use "
+                         f"binary_cross_entropy_with_logits")
+    # PyTorch clamps each log at -100, so p = 0 or 1 gives a finite loss of at most 100
+    log_p = xp.maximum(xp.log(xp.maximum(p, _LOG_FLOOR)), -100)
+    log_q = xp.maximum(xp.log(xp.maximum(1 - p, _LOG_FLOOR)), -100)
+    return _reduce(xp, -(t * log_p + (1 - t) * log_q), reduction)
+
+
+def _bce_logits_fwd(xp, x, target, reduction="mean"):
+    _check_reduction(reduction)
+    _same_shape(x, target, "target")
+    x = _work(xp, x)
+    t = target.astype(x.dtype)
+    # -[t log s(x) + (1-t) log(1-s(x))] = max(x, 0) - x t + log(1 + exp(-|x|)): no overflow
+    loss = xp.maximum(x, 0) - x * t + xp.log1p(xp.exp(-xp.abs(x)))
+    return _reduce(xp, loss, reduction)
+
+
+# -- independent float64 NumPy references for the table-driven tests ------------------------
+def _softmax_ref(x, axis=-1):
+    x = np.asarray(x, np.float64)
+    if x.ndim == 0:
+        return np.ones(())
+    e = np.exp(x)  # naive: fine for the moderate values the tests draw
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _log_softmax_ref(x, axis=-1):
+    return np.log(_softmax_ref(x, axis))
+
+
+def _one_hot_ref(idx, num_classes=None, dtype=np.int64):
+    idx = np.asarray(idx)
+    if idx.dtype.kind not in "iu":
+        raise TypeError("integer indices only")
+    if num_classes is None:
+        num_classes = int(idx.max()) + 1  # raises on empty input, as one_hot does
+    if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
+        raise ValueError("index out of range")
+    return np.eye(num_classes, dtype=dtype)[idx]
+
+
+def _dropout_ref(x, noise, p=0.5):
+    x = np.asarray(x, np.float64)
+    return x * (noise >= p) / (1.0 - p) if p < 1 else np.zeros_like(x)
+
+
+def _linear_ref(x, weight, bias=None):
+    x, weight = np.asarray(x, np.float64), np.asarray(weight, np.float64)
+    y = np.einsum("...i,oi->...o", x, weight)
+    return y if bias is None else y + bias
+
+
+def _ref_reduce(loss, reduction, count=None):
+    loss = np.asarray(loss, np.float64)
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    n = loss.size if count is None else count
+    return loss.sum() / n if n else np.float64(np.nan)
+
+
+def _mse_ref(a, b, reduction="mean"):
+    if a.shape != b.shape:
+        raise ValueError("shapes differ")
+    return _ref_reduce((a.astype(np.float64) - b.astype(np.float64)) ** 2, reduction)
+
+
+def _ref_labels(logp, target, ignore_index, reduction):
+    """Python loop over every label: -logp[n, target[n], d...]."""
+    if target.dtype.kind not in "iu":
+        raise TypeError("integer labels only")
+    moved = np.moveaxis(logp, 1 if logp.ndim >= 2 else 0, -1)  # classes last
+    if target.shape != moved.shape[:-1]:
+        raise ValueError("target shape")
+    loss = np.zeros(target.shape)
+    count = 0
+    for pos in np.ndindex(*target.shape):
+        label = int(target[pos])
+        if label == ignore_index:
+            continue
+        if not 0 <= label < moved.shape[-1]:
+            raise IndexError("label out of range")
+        loss[pos] = -moved[pos][label]
+        count += 1
+    return _ref_reduce(loss, reduction, count)
+
+
+def _nll_ref(logp, target, ignore_index=-100, reduction="mean"):
+    return _ref_labels(np.asarray(logp, np.float64), target, ignore_index, reduction)
+
+
+def _cross_entropy_ref(logits, target, ignore_index=-100, reduction="mean"):
+    logits = np.asarray(logits, np.float64)
+    cls = 1 if logits.ndim >= 2 else 0
+    logp = np.log(np.exp(logits) / np.exp(logits).sum(axis=cls, keepdims=True))
+    if target.dtype.kind == "f" and target.shape == logits.shape:
+        return _ref_reduce(-(target * logp).sum(axis=cls), reduction)
+    return _ref_labels(logp, target, ignore_index, reduction)
+
+
+def _bce_ref(p, target, reduction="mean"):
+    p, t = np.asarray(p, np.float64), np.asarray(target, np.float64)
+    if p.shape != t.shape or np.any((p < 0) | (p > 1)):
+        raise ValueError("bad input")
+    with np.errstate(divide="ignore"):
+        loss = -(t * np.clip(np.log(p), -100, None) + (1 - t) * np.clip(np.log1p(-p), -100, None))
+    return _ref_reduce(loss, reduction)
+
+
+def _bce_logits_ref(x, target, reduction="mean"):
+    x, t = np.asarray(x, np.float64), np.asarray(target, np.float64)
+    if x.shape != t.shape:
+        raise ValueError("shapes differ")
+    s = 1.0 / (1.0 + np.exp(-x))
+    return _ref_reduce(-(t * np.log(s) + (1 - t) * np.log(1 - s)), reduction)
+
+
+# -- the rows -----------------------------------------------------------------------------
+def _row(name, fwd, **fields) -> OpDef:
+    return register(OpDef(name, fwd, kind="composite", **fields))
+
+
+_LOSS_SHAPES = [[(7,), (7,)], [(2, 3, 4), (2, 3, 4)], [(), ()], [(0,), (0,)]]
+_LABEL_SHAPES = [[(4, 3), (4,)], [(3,), ()], [(2, 3, 5), (2, 5)], [(0, 3), (0,)]]
+_CE_SHAPES = _LABEL_SHAPES + [[(4, 3), (4, 3)], [(3,), (3,)], [(2, 3, 5), (2, 3, 5)],
+                              [(0, 3), (0, 3)]]
+# probabilities in [0, 1]: the table draws floats in (-0.9, 0.9) for 'unit', which the forward
+# rejects (as does the reference), and integers in {0, 1}, which it computes on; shapes are
+# large enough that a float draw always holds a negative value (float cases: test_functional)
+_BCE_SHAPES = [[(4, 6), (4, 6)], [(2, 3, 4), (2, 3, 4)], [(0,), (0,)]]
+
+
+def _with_reductions(shapes, **extra) -> tuple[dict, ...]:
+    return tuple({"reduction": r, "shapes": shapes, **extra} for r in _REDUCTIONS)
+
+
+_SOFTMAX_SAMPLES = ({"axis": -1}, {"axis": 0, "shapes": [[(3, 4)], [(2, 3, 4)], [(5,)]]},
+                    {"axis": 1, "shapes": [[(2, 3, 4)], [(4, 0)], [(0, 3)]]},
+                    {"axis": None, "shapes": [[(2, 3)], [()]]})
+
+SOFTMAX = _row("softmax", _softmax_fwd, kinds="iuf", policy="float",
+               samples=_SOFTMAX_SAMPLES, ref=_softmax_ref,
+               doc="exp(x) / sum(exp(x)) along an axis, computed stably.")
+LOG_SOFTMAX = _row("log_softmax", _log_softmax_fwd, kinds="iuf", policy="float",
+                   samples=_SOFTMAX_SAMPLES, ref=_log_softmax_ref,
+                   doc="x - logsumexp(x) along an axis, computed stably.")
+ONE_HOT = _row("one_hot", _one_hot_fwd, kinds="iu", policy="any", domain="unit",
+               samples=({"num_classes": 3}, {},
+                        {"num_classes": 2, "dtype": dt.float32,
+                         "shapes": [[(7,)], [(2, 3)], [()]]}),
+               ref=_one_hot_ref, doc="One-hot encoding of integer class indices.")
+DROPOUT = _row("dropout", _dropout_fwd, arity=2, kinds="f", promoted=_FIRST,
+               samples=tuple({"p": p, "shapes": _LOSS_SHAPES} for p in (0.5, 0.25, 1.0)),
+               ref=_dropout_ref,
+               doc="Inverted dropout given uniform noise: x / (1-p) where noise >= p, else 0.")
+LINEAR = _row("linear", _linear_fwd, arity=None, kinds="iuf",
+              samples=({"shapes": [[(4, 3), (2, 3), (2,)], [(3,), (2, 3), (2,)],
+                                   [(2, 5, 3), (4, 3), (4,)], [(0, 3), (2, 3), (2,)],
+                                   [(2, 0), (3, 0), (3,)]]},
+                       {"shapes": [[(4, 3), (2, 3)], [(3,), (5, 3)]]}),
+              ref=_linear_ref, doc="x @ weight.T + bias (PyTorch layout: weight (out, in)).")
+MSE_LOSS = _row("mse_loss", _mse_fwd, arity=2, kinds="iuf", policy="float",
+                samples=_with_reductions(_LOSS_SHAPES), ref=_mse_ref,
+                doc="Mean squared error.")
+NLL_LOSS = _row("nll_loss", _nll_fwd, arity=2, kinds="iuf", policy="float", promoted=_FIRST,
+                domain="unit",
+                samples=_with_reductions(_LABEL_SHAPES)
+                + ({"ignore_index": 1, "shapes": [[(6, 3), (6,)]]},),
+                ref=_nll_ref, doc="Negative log-likelihood of integer labels.")
+CROSS_ENTROPY = _row("cross_entropy", _cross_entropy_fwd, arity=2, kinds="iuf",
+                     policy="float", promoted=_FIRST, domain="unit",
+                     samples=_with_reductions(_CE_SHAPES)
+                     + ({"ignore_index": 0, "shapes": [[(6, 3), (6,)]]},),
+                     ref=_cross_entropy_ref,
+                     doc="Cross entropy of logits against labels or class probabilities.")
+BINARY_CROSS_ENTROPY = _row("binary_cross_entropy", _bce_fwd, arity=2, kinds="iuf",
+                            policy="float", promoted=_FIRST, domain="unit",
+                            samples=_with_reductions(_BCE_SHAPES), ref=_bce_ref,
+                            doc="Binary cross entropy of probabilities (logs clamped at -100).")
+BINARY_CROSS_ENTROPY_WITH_LOGITS = _row(
+    "binary_cross_entropy_with_logits", _bce_logits_fwd, arity=2, kinds="iuf", policy="float",
+    promoted=_FIRST, samples=_with_reductions(_LOSS_SHAPES), ref=_bce_logits_ref,
+    doc="Binary cross entropy of logits, in the stable form.")
+
+
+# -- argument checks ----------------------------------------------------------------------
+def _as_tensor(x, device=None) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    from ..creation import as_tensor
+
+    return as_tensor(x, device=device)
+
+
+def _axis(fn: str, x: Tensor, axis, dim):
+    """The axis of ``axis=``/``dim=`` checked against ``x`` (None: all elements)."""
+    if dim is not None:
+        if axis is not None and axis != -1 and axis != dim:
+            raise TypeError(f"{fn}: got axis={axis} and dim={dim}; give only one")
+        axis = dim
+    if axis is None:
+        return None
+    try:
+        axis = operator.index(axis)
+    except TypeError:
+        raise TypeError(f"{fn}: axis must be an int or None, got {axis!r}") from None
+    n = max(x.ndim, 1)  # a 0-d tensor has the one axis -1 == 0, as in PyTorch
+    if not -n <= axis < n:
+        raise np.exceptions.AxisError(
+            f"{fn}: axis {axis} is out of range for a tensor of shape {x.shape} "
+            f"({x.ndim} dimension(s)); valid axes are {-n}..{n - 1}")
+    return axis
+
+
+def _reduction(fn: str, reduction) -> str:
+    if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
+        raise ValueError(f"{fn}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    return reduction
+
+
+def _check_linear_shapes(x, w, b) -> None:
+    if len(w) != 2:
+        raise ValueError(f"weight must be 2-D (out_features, in_features), got shape {w}")
+    if len(x) == 0:
+        raise ValueError(f"input must have at least 1 dimension (..., in_features), got "
+                         f"shape {x}")
+    if x[-1] != w[1]:
+        raise ValueError(f"input shape {x} and weight shape {w} do not match: the input has "
+                         f"{x[-1]} features, the weight (out_features, in_features) expects "
+                         f"{w[1]}")
+    if b is not None and tuple(b) != (w[0],):
+        raise ValueError(f"bias shape {b} does not match weight shape {w}: expected "
+                         f"({w[0]},)")
+
+
+# -- public functions ---------------------------------------------------------------------
+@tensor_method("softmax")
+def softmax(x: Tensor, axis: int | None = -1, *, dim: int | None = None) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``axis`` (``dim``); ``axis=None`` uses all elements.
+
+    Stable for inputs of any magnitude (the max is subtracted first). A slice that is all
+    -inf, or holds +inf or nan, gives nan, as PyTorch does. Integer inputs give the default
+    float dtype.
+
+    >>> gt.nn.functional.softmax(gt.tensor([1., 1.])).tolist()
+    [0.5, 0.5]
+    """
+    x = _as_tensor(x)
+    return apply(SOFTMAX, x, axis=_axis("softmax", x, axis, dim))
+
+
+@tensor_method("log_softmax")
+def log_softmax(x: Tensor, axis: int | None = -1, *, dim: int | None = None) -> Tensor:
+    """x - logsumexp(x) along ``axis`` (``dim``): the log of ``softmax``, computed stably.
+
+    All -inf slices (and slices holding +inf or nan) give nan, as in PyTorch.
+
+    >>> gt.nn.functional.log_softmax(gt.tensor([1e4, 1e4])).tolist()
+    [-0.6931471824645996, -0.6931471824645996]
+    """
+    x = _as_tensor(x)
+    return apply(LOG_SOFTMAX, x, axis=_axis("log_softmax", x, axis, dim))
+
+
+def one_hot(indices: Tensor, num_classes: int | None = None, *, dtype=dt.int64) -> Tensor:
+    """One-hot encoding: a new last axis of length ``num_classes`` (int64 by default).
+
+    ``num_classes=None`` infers ``max(indices) + 1``. Indices must be integers (else
+    ``TypeError``) in ``[0, num_classes)`` (else ``ValueError`` naming the index).
+
+    >>> gt.nn.functional.one_hot(gt.tensor([0, 2])).tolist()
+    [[1, 0, 0], [0, 0, 1]]
+    """
+    indices = _as_tensor(indices)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: indices must be an integer tensor (class indices), got "
+                        f"dtype {indices.dtype}")
+    if num_classes is not None:
+        if isinstance(num_classes, bool):
+            raise TypeError("one_hot: num_classes must be an int or None, got a bool")
+        try:
+            num_classes = operator.index(num_classes)
+        except TypeError:
+            raise TypeError(f"one_hot: num_classes must be an int or None, got "
+                            f"{num_classes!r}") from None
+        if num_classes < 0:
+            raise ValueError(f"one_hot: num_classes must be non-negative, got {num_classes}")
+    return apply(ONE_HOT, indices, num_classes=num_classes, dtype=dt.as_dtype(dtype))
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
+    """Inverted dropout: zero each element with probability ``p``, scale the rest by 1/(1-p).
+
+    Returns ``x`` itself when ``training`` is False or ``p == 0``; ``p == 1`` gives zeros.
+    The mask is drawn from ``generator`` or the default stream of ``x``'s device, so
+    ``gt.manual_seed`` makes it reproducible.
+
+    >>> gt.manual_seed(0); y = gt.nn.functional.dropout(gt.ones(4), p=0.5)
+    """
+    from ..random import rand
+
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+        raise TypeError(f"dropout: p must be a number in [0, 1], got {p!r}")
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout: probability p must be between 0 and 1, got {p}")
+    x = _as_tensor(x)
+    if x.dtype.kind != "f":
+        raise TypeError(f"dropout: input must be a float tensor, got dtype {x.dtype}")
+    if not training or p == 0:
+        return x
+    noise = rand(x.shape, dtype=dt.float32, device=x.device, generator=generator)
+    return apply(DROPOUT, x, noise, p=float(p))
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``x @ weight.T + bias`` with PyTorch's layout: ``weight`` is (out_features, in_features).
+
+    >>> gt.nn.functional.linear(gt.ones(2, 3), gt.ones(4, 3), gt.zeros(4)).shape
+    (2, 4)
+    """
+    x, weight = _as_tensor(x), _as_tensor(weight)
+    if bias is None:
+        _check_shapes("linear", _check_linear_shapes, x.shape, weight.shape, None)
+        return apply(LINEAR, x, weight)
+    bias = _as_tensor(bias)
+    _check_shapes("linear", _check_linear_shapes, x.shape, weight.shape, bias.shape)
+    return apply(LINEAR, x, weight, bias)
+
+
+def _check_shapes(fn, check, *args) -> None:
+    try:
+        check(*args)
+    except ValueError as e:
+        raise ValueError(f"{fn}: {e}") from None
+
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """Mean squared error ``(input - target) ** 2``, reduced; shapes must be equal.
+
+    >>> gt.nn.functional.mse_loss(gt.tensor([1., 2.]), gt.tensor([1., 4.])).item()
+    2.0
+    """
+    input = _as_tensor(input)
+    target = _as_tensor(target, input.device)
+    return apply(MSE_LOSS, input, target, reduction=_reduction("mse_loss", reduction))
+
+
+def nll_loss(input: Tensor, target: Tensor, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood: ``-input[n, target[n]]`` for log-probabilities ``input``.
+
+    ``input`` is (C,), (N, C) or (N, C, d1, ...); ``target`` holds integer labels of the
+    input's shape without the class axis. Labels equal to ``ignore_index`` are skipped (and
+    not counted by the mean); others outside [0, C) raise ``IndexError``.
+
+    >>> gt.nn.functional.nll_loss(gt.tensor([[-1., -2.]]), gt.tensor([1])).item()
+    2.0
+    """
+    input = _as_tensor(input)
+    target = _as_tensor(target, input.device)
+    return apply(NLL_LOSS, input, target, ignore_index=operator.index(ignore_index),
+                 reduction=_reduction("nll_loss", reduction))
+
+
+def cross_entropy(input: Tensor, target: Tensor, ignore_index: int = -100,
+                  reduction: str = "mean") -> Tensor:
+    """Cross entropy of logits ``input`` (class axis 1, or 0 for 1-D input) and ``target``.
+
+    ``target`` is either integer class labels (the input's shape without the class axis;
+    ``ignore_index`` labels skipped) or class probabilities of the input's own shape
+    (float). Equal to ``nll_loss(log_softmax(input, 1), target)``; stable for any logits.
+
+    >>> gt.nn.functional.cross_entropy(gt.tensor([[0., 0.]]), gt.tensor([0])).item()  # log 2
+    0.6931471824645996
+    """
+    input = _as_tensor(input)
+    target = _as_tensor(target, input.device)
+    return apply(CROSS_ENTROPY, input, target, ignore_index=operator.index(ignore_index),
+                 reduction=_reduction("cross_entropy", reduction))
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """``-(t log p + (1-t) log(1-p))`` for probabilities ``p`` in [0, 1], logs clamped at -100.
+
+    Shapes must be equal; a probability outside [0, 1] (or nan) raises ``ValueError``.
+
+    >>> gt.nn.functional.binary_cross_entropy(gt.tensor([0.5]), gt.tensor([1.])).item()
+    0.6931471824645996
+    """
+    input = _as_tensor(input)
+    target = _as_tensor(target, input.device)
+    return apply(BINARY_CROSS_ENTROPY, input, target,
+                 reduction=_reduction("binary_cross_entropy", reduction))
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
+                                     reduction: str = "mean") -> Tensor:
+    """``binary_cross_entropy(sigmoid(input), target)`` in a form stable for any logits.
+
+    >>> gt.nn.functional.binary_cross_entropy_with_logits(gt.tensor([0.]), gt.tensor([1.])).item()
+    0.6931471824645996
+    """
+    input = _as_tensor(input)
+    target = _as_tensor(target, input.device)
+    return apply(BINARY_CROSS_ENTROPY_WITH_LOGITS, input, target,
+                 reduction=_reduction("binary_cross_entropy_with_logits", reduction))

@@ -72,8 +72,12 @@ def unary_caller(op: OpDef):
             x = a._data
             impl = a._device.fast.get(op, _EMPTY).get(x.dtype)
             if impl is not None:
+                try:
+                    r = impl(x)
+                except (ValueError, TypeError, IndexError, RuntimeError) as e:
+                    _raise_from(op, e)
                 t = _new(Tensor)
-                t._data = impl(x)
+                t._data = r if r.__class__ is x.__class__ else _as_array(r, a._device)
                 t._device = a._device
                 return t
         return _apply(op, (a,), _EMPTY)
@@ -90,13 +94,22 @@ def binary_caller(op: OpDef):
                     and not (a._requires_grad or b._requires_grad)):
                 impl = device.fast.get(op, _EMPTY).get(x.dtype)
                 if impl is not None:
+                    try:
+                        r = impl(x, y)
+                    except (ValueError, TypeError, IndexError, RuntimeError) as e:
+                        _raise_from(op, e)
                     t = _new(Tensor)
-                    t._data = impl(x, y)
+                    t._data = r if r.__class__ is x.__class__ else _as_array(r, device)
                     t._device = device
                     return t
         return _apply(op, (a, b), _EMPTY)
 
     return call
+
+
+def _as_array(r, device):
+    """A 0-d array for the scalar NumPy returns from a ufunc on 0-d inputs."""
+    return device.backend.xp.asarray(r)
 
 
 def _apply(op: OpDef, inputs, attrs):
@@ -179,7 +192,11 @@ def _wrap(arr, device, backend, want, base):
     if want is not None and arr.dtype != want:
         arr = arr.astype(want)
     t = Tensor._make(arr, device)
-    if base is not None and arr.base is not None:
+    # a view's base is its base tensor's array or that array's base (both NumPy and CuPy
+    # collapse chains of views); a copy made through a temporary (reshape of a transpose,
+    # advanced indexing) has another base and must not share the version counter
+    if base is not None and arr.base is not None and (
+            arr.base is base._data or arr.base is base._data.base):
         t._version = base._version_counter()
     return t
 

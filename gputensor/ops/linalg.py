@@ -1,3 +1,378 @@
-"""Placeholder: filled in by the operations work."""
+"""Linear algebra: matrix products and ``gt.linalg``'s inv / det / solve.
 
-__all__: list[str] = []
+One row per operation. ``mm`` (2-D only), ``dot`` (1-D only) and ``bmm`` (3-D, equal batch)
+are PyTorch's strict entry points to the one ``matmul`` row: they check their stricter shape
+rules, then run ``matmul``. Shapes are checked in the public functions, so errors name the op
+and the shapes (``matmul: shapes (2, 3) and (2, 3) do not align: 3 != 2``).
+
+inv / det / solve compute in float32/float64: integer inputs give the default float dtype
+(where NumPy gives float64), float16 is computed in float32 and returned as float16. A
+singular matrix raises ``gt.linalg.LinAlgError`` (NumPy's class, a ``ValueError``) on every
+backend (CuPy itself does not check).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..creation import as_tensor
+from ..tensor import Tensor
+from . import OpDef, apply, register, tensor_method
+from .reduce import normalize_axes
+
+__all__ = ["matmul", "mm", "dot", "bmm", "outer", "tensordot", "einsum"]
+
+#: Raised for singular matrices (NumPy's class: a ValueError).
+LinAlgError = np.linalg.LinAlgError
+
+
+def _operands(*xs) -> list:
+    """Tensors for ``xs``; array-likes go to the device of the first tensor among them."""
+    device = next((x.device for x in xs if isinstance(x, Tensor)), None)
+    return [x if isinstance(x, Tensor) else as_tensor(x, device=device) for x in xs]
+
+
+# -- matmul and its strict PyTorch entry points ---------------------------------------------
+_MATMUL = register(OpDef(
+    "matmul", "matmul", kind="linalg", arity=2,
+    doc="Matrix product with NumPy's rules (1-D promotion, batch broadcasting).",
+    samples=({"shapes": [[(2, 3), (3, 4)], [(3,), (3,)], [(3,), (3, 4)], [(2, 3), (3,)],
+                         [(5, 2, 3), (3,)], [(2, 1, 3, 4), (5, 4, 2)], [(0, 3), (3, 2)],
+                         [(2, 0), (0, 3)]]},)))
+
+
+def _check_matmul(op: str, sa: tuple, sb: tuple) -> None:
+    if not sa or not sb:
+        raise ValueError(f"{op}: shapes {sa} and {sb}: 0-d tensors cannot be "
+                         "matrix-multiplied; use multiply (*) for scalars")
+    ka = sa[-1]
+    kb = sb[-2] if len(sb) >= 2 else sb[0]
+    if ka != kb:
+        raise ValueError(f"{op}: shapes {sa} and {sb} do not align: {ka} != {kb}")
+    try:
+        np.broadcast_shapes(sa[:-2], sb[:-2])
+    except ValueError:
+        raise ValueError(f"{op}: shapes {sa} and {sb}: the batch dimensions {sa[:-2]} and "
+                         f"{sb[:-2]} cannot be broadcast together") from None
+
+
+@tensor_method("matmul")
+def matmul(a, b) -> Tensor:
+    """Matrix product ``a @ b`` with NumPy's rules.
+
+    1-D operands are promoted (a vector on the left is a row, on the right a column, and the
+    added axis is removed again); leading batch axes broadcast: ``(5, 2, 3) @ (3,)`` gives
+    ``(5, 2)``. Integer tensors give an integer result. 0-d operands are refused.
+
+    >>> gt.matmul(gt.ones(5, 2, 3), gt.ones(3)).shape
+    (5, 2)
+    """
+    a, b = _operands(a, b)
+    _check_matmul("matmul", a.shape, b.shape)
+    return apply(_MATMUL, a, b)
+
+
+@tensor_method("mm")
+def mm(a, b) -> Tensor:
+    """Product of two 2-D tensors (matrices) only, as PyTorch's ``mm``; see ``matmul``.
+
+    >>> gt.mm(gt.ones(2, 3), gt.ones(3, 4)).shape
+    (2, 4)
+    """
+    a, b = _operands(a, b)
+    if a.ndim != 2 or b.ndim != 2:
+        raise ValueError(f"mm: expected 2-D tensors (matrices), got shapes {a.shape} and "
+                         f"{b.shape}; mm is 2-D only, use matmul (or @) for other shapes")
+    _check_matmul("mm", a.shape, b.shape)
+    return apply(_MATMUL, a, b)
+
+
+@tensor_method("dot")
+def dot(a, b) -> Tensor:
+    """Inner product of two 1-D tensors (vectors) only, as PyTorch's ``dot``: a 0-d result.
+
+    >>> gt.dot(gt.tensor([1., 2.]), gt.tensor([3., 4.])).item()
+    11.0
+    """
+    a, b = _operands(a, b)
+    if a.ndim != 1 or b.ndim != 1:
+        raise ValueError(f"dot: expected 1-D tensors (vectors), got shapes {a.shape} and "
+                         f"{b.shape}; dot is 1-D only, use matmul (or @) for matrices")
+    _check_matmul("dot", a.shape, b.shape)
+    return apply(_MATMUL, a, b)
+
+
+@tensor_method("bmm")
+def bmm(a, b) -> Tensor:
+    """Batched matrix product of ``(B, n, k)`` and ``(B, k, m)`` tensors (no broadcasting).
+
+    >>> gt.bmm(gt.ones(4, 2, 3), gt.ones(4, 3, 5)).shape
+    (4, 2, 5)
+    """
+    a, b = _operands(a, b)
+    if a.ndim != 3 or b.ndim != 3:
+        raise ValueError(f"bmm: expected 3-D tensors (batches of matrices), got shapes "
+                         f"{a.shape} and {b.shape}; use matmul (or @) for other shapes")
+    if a.shape[0] != b.shape[0]:
+        raise ValueError(f"bmm: batch sizes differ: shapes {a.shape} and {b.shape} "
+                         f"({a.shape[0]} != {b.shape[0]}); bmm does not broadcast, matmul "
+                         "does")
+    _check_matmul("bmm", a.shape, b.shape)
+    return apply(_MATMUL, a, b)
+
+
+# -- outer, tensordot, einsum ---------------------------------------------------------------
+_OUTER = register(OpDef(
+    "outer", "outer", kind="linalg", arity=2,
+    doc="Outer product of the flattened inputs.",
+    samples=({"shapes": [[(3,), (4,)], [(2, 2), (3,)], [(0,), (3,)], [(), (2,)]]},)))
+
+
+@tensor_method("outer")
+def outer(a, b) -> Tensor:
+    """Outer product ``out[i, j] = a[i] * b[j]``; inputs are flattened first (NumPy).
+
+    >>> gt.outer(gt.tensor([1, 2]), gt.tensor([1, 10, 100])).tolist()
+    [[1, 10, 100], [2, 20, 200]]
+    """
+    a, b = _operands(a, b)
+    return apply(_OUTER, a, b)
+
+
+_TENSORDOT = register(OpDef(
+    "tensordot", "tensordot", kind="linalg", arity=2,
+    doc="Sum of products over the given axes of a and b.",
+    samples=({"axes": 1, "shapes": [[(2, 3), (3, 4)]]},
+             {"axes": 2, "shapes": [[(2, 3, 4), (3, 4, 5)]]},
+             {"axes": 0, "shapes": [[(2,), (3,)]]},
+             {"axes": ((0,), (1,)), "shapes": [[(3, 2), (4, 3)]]},
+             {"axes": ((1, 0), (0, 1)), "shapes": [[(2, 3, 4), (3, 2)]]})))
+
+
+def tensordot(a, b, axes=2) -> Tensor:
+    """Sum of products over axes: ``axes=n`` pairs the last n axes of ``a`` with the first n
+    of ``b``; ``axes=(axes_a, axes_b)`` names them (ints or sequences, negative allowed).
+
+    >>> gt.tensordot(gt.ones(2, 3, 4), gt.ones(3, 4, 5), axes=2).shape
+    (2, 5)
+    """
+    a, b = _operands(a, b)
+    if isinstance(axes, (int, np.integer)) and not isinstance(axes, (bool, np.bool_)):
+        n = int(axes)
+        if not 0 <= n <= min(a.ndim, b.ndim):
+            raise ValueError(f"tensordot: axes={n} must be between 0 and the smaller number "
+                             f"of dimensions of shapes {a.shape} and {b.shape}")
+        pa, pb = tuple(range(a.ndim - n, a.ndim)), tuple(range(n))
+    elif isinstance(axes, (tuple, list)) and len(axes) == 2:
+        pa = normalize_axes("tensordot", axes[0], a.shape)
+        pb = normalize_axes("tensordot", axes[1], b.shape)
+        if pa is None or pb is None or len(pa) != len(pb):
+            raise ValueError(f"tensordot: axes={axes!r} must name as many axes of a as of b")
+    else:
+        raise TypeError(f"tensordot: axes must be an int or a pair (axes_a, axes_b), got "
+                        f"{axes!r}")
+    for i, j in zip(pa, pb):
+        if a.shape[i] != b.shape[j]:
+            raise ValueError(f"tensordot: shapes {a.shape} and {b.shape} do not align: axis "
+                             f"{i} of a has size {a.shape[i]} but axis {j} of b has size "
+                             f"{b.shape[j]}")
+    return apply(_TENSORDOT, a, b, axes=(pa, pb))
+
+
+def _einsum_fwd(xp, *operands, subscripts):
+    return xp.einsum(subscripts, *operands)
+
+
+_EINSUM = register(OpDef(
+    "einsum", _einsum_fwd, kind="linalg", arity=None,
+    doc="Einstein summation over the operands, as numpy.einsum.",
+    samples=({"subscripts": "ij,jk->ik", "shapes": [[(2, 3), (3, 4)]]},
+             {"subscripts": "bij,bjk->bik", "shapes": [[(2, 2, 3), (2, 3, 4)]]},
+             {"subscripts": "ii->", "shapes": [[(3, 3)]]},
+             {"subscripts": "ij->ji", "shapes": [[(2, 3)], [(0, 2)]]},
+             {"subscripts": "i,i->", "shapes": [[(4,), (4,)]]},
+             {"subscripts": "i,j->ij", "shapes": [[(2,), (3,)]]},
+             {"subscripts": "...ij,...jk->...ik", "shapes": [[(2, 2, 3), (3, 4)]]},
+             {"subscripts": "ij,jk,kl->il", "shapes": [[(2, 3), (3, 4), (4, 2)]]})))
+
+
+def _check_einsum(subscripts: str, operands) -> None:
+    lhs = subscripts.replace(" ", "").split("->")[0]
+    terms = lhs.split(",")
+    if len(terms) != len(operands):
+        raise ValueError(f"einsum: subscripts {subscripts!r} name {len(terms)} operand(s) but "
+                         f"{len(operands)} were given")
+    sizes: dict = {}
+    for k, (term, t) in enumerate(zip(terms, operands)):
+        if "." in term:
+            continue  # ellipsis broadcasting: left to the array module
+        if len(term) != t.ndim:
+            raise ValueError(f"einsum: operand {k} has {t.ndim} dimension(s) (shape "
+                             f"{t.shape}) but its subscripts {term!r} name {len(term)}")
+        for label, n in zip(term, t.shape):
+            seen = sizes.setdefault(label, (n, k))
+            if seen[0] != n and 1 not in (seen[0], n):
+                raise ValueError(f"einsum: label {label!r} has size {seen[0]} in operand "
+                                 f"{seen[1]} (shape {operands[seen[1]].shape}) but {n} in "
+                                 f"operand {k} (shape {t.shape})")
+
+
+def einsum(subscripts: str, *operands) -> Tensor:
+    """Einstein summation, as ``numpy.einsum``: ``einsum('ij,jk->ik', a, b)`` is ``a @ b``.
+
+    The operands may also be given as one list (PyTorch's ``einsum(eq, [a, b])``).
+
+    >>> gt.einsum('ii->', gt.eye(3)).item()
+    3.0
+    """
+    if not isinstance(subscripts, str):
+        raise TypeError(f"einsum: the first argument must be the subscripts string "
+                        f"(e.g. 'ij,jk->ik'), got {type(subscripts).__name__}")
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if not operands:
+        raise ValueError(f"einsum: no operands given for subscripts {subscripts!r}")
+    operands = _operands(*operands)
+    _check_einsum(subscripts, operands)
+    return apply(_EINSUM, *operands, subscripts=subscripts)
+
+
+# -- inv, det, solve (gt.linalg) ------------------------------------------------------------
+def _lapack(a):
+    """LAPACK/cuSOLVER have no float16: compute it in float32 (the caller casts back)."""
+    return a.astype(np.float32) if a.dtype == np.float16 else a
+
+
+def _check_finite(op: str, xp, out, *inputs) -> None:
+    """A singular matrix gives inf/nan on backends that do not check (CuPy): say so."""
+    if not bool(xp.isfinite(out).all()) and all(bool(xp.isfinite(x).all()) for x in inputs):
+        raise LinAlgError(f"{op}: matrix is singular (not invertible); shape "
+                          f"{inputs[0].shape}")
+
+
+def _inv_fwd(xp, a):
+    x = _lapack(a)
+    if x.size == 0:
+        out = xp.zeros(x.shape, x.dtype)
+    else:
+        try:
+            out = xp.linalg.inv(x)
+        except LinAlgError:
+            raise LinAlgError(f"inv: matrix is singular (not invertible); shape "
+                              f"{a.shape}") from None
+        _check_finite("inv", xp, out, x)
+    return out.astype(a.dtype, copy=False)
+
+
+def _det_fwd(xp, a):
+    return xp.linalg.det(_lapack(a)).astype(a.dtype, copy=False)
+
+
+def _solve_fwd(xp, a, b):
+    """NumPy 2 rules: ``b`` is a vector only when 1-D, else a (batch of) (n, k) matrices;
+    batch axes broadcast. Written with explicit broadcasting so CuPy sees full batches."""
+    dtype = a.dtype
+    x, y = _lapack(a), _lapack(b)
+    vector = y.ndim == 1
+    if vector:
+        y = y[:, None]
+    batch = np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
+    if x.shape[:-2] != batch:  # real copies: cuSOLVER wants whole, contiguous batches
+        x = xp.ascontiguousarray(xp.broadcast_to(x, batch + x.shape[-2:]))
+    if y.shape[:-2] != batch:
+        y = xp.ascontiguousarray(xp.broadcast_to(y, batch + y.shape[-2:]))
+    if x.size == 0 or y.size == 0:
+        out = xp.zeros(batch + y.shape[-2:], x.dtype)
+    else:
+        try:
+            out = xp.linalg.solve(x, y)
+        except LinAlgError:
+            raise LinAlgError(f"solve: matrix a is singular (not invertible); shape "
+                              f"{a.shape}") from None
+        _check_finite("solve", xp, out, x, y)
+    return (out[..., 0] if vector else out).astype(dtype, copy=False)
+
+
+def _wide(*arrays):
+    return [x.astype(np.float64) for x in arrays]
+
+
+_SQUARE = [[(3, 3)], [(2, 3, 3)], [(1, 1)], [(0, 0)]]
+_INV = register(OpDef("inv", _inv_fwd, kind="linalg", kinds="iuf", policy="float",
+                      domain="invertible", samples=({"shapes": _SQUARE},),
+                      ref=lambda a: np.linalg.inv(*_wide(a)),
+                      doc="Inverse of a square matrix (or of each in a batch)."))
+_DET = register(OpDef("det", _det_fwd, kind="linalg", kinds="iuf", policy="float",
+                      domain="invertible", samples=({"shapes": _SQUARE},),
+                      ref=lambda a: np.linalg.det(*_wide(a)),
+                      doc="Determinant of a square matrix (or of each in a batch)."))
+_SOLVE = register(OpDef("solve", _solve_fwd, kind="linalg", arity=2, kinds="iuf",
+                        policy="float", domain="invertible",
+                        samples=({"shapes": [[(3, 3), (3,)], [(3, 3), (3, 2)],
+                                             [(2, 3, 3), (2, 3, 1)], [(2, 3, 3), (3,)],
+                                             [(2, 3, 3), (3, 2)], [(0, 0), (0,)]]},),
+                        ref=lambda a, b: np.linalg.solve(*_wide(a, b)),
+                        doc="Solution x of a @ x = b."))
+
+
+def _check_square(op: str, shape: tuple, what: str = "") -> None:
+    if len(shape) < 2 or shape[-1] != shape[-2]:
+        raise ValueError(f"{op}: expected a square matrix{what} or a batch of them (shape "
+                         f"(..., n, n)), got shape {shape}")
+
+
+@tensor_method("inverse")
+def inv(a) -> Tensor:
+    """Inverse of a square matrix, or of each matrix of a batch ``(..., n, n)``.
+
+    A singular matrix raises ``gt.linalg.LinAlgError`` (a ValueError). Integer inputs give
+    the default float dtype.
+
+    >>> gt.linalg.inv(gt.tensor([[2., 0.], [0., 4.]])).tolist()
+    [[0.5, 0.0], [0.0, 0.25]]
+    """
+    (a,) = _operands(a)
+    _check_square("inv", a.shape)
+    return apply(_INV, a)
+
+
+@tensor_method("det")
+def det(a) -> Tensor:
+    """Determinant of a square matrix, or of each matrix of a batch ``(..., n, n)``.
+
+    >>> gt.linalg.det(gt.tensor([[1., 2.], [3., 4.]])).item()
+    -2.0
+    """
+    (a,) = _operands(a)
+    _check_square("det", a.shape)
+    return apply(_DET, a)
+
+
+def solve(a, b) -> Tensor:
+    """The ``x`` with ``a @ x == b`` for a square ``a`` (``(..., n, n)``).
+
+    ``b`` is a vector when it is 1-D (shape ``(n,)``), otherwise a matrix ``(..., n, k)``;
+    batch axes broadcast (NumPy 2 rules). A singular ``a`` raises ``gt.linalg.LinAlgError``.
+
+    >>> gt.linalg.solve(gt.tensor([[2., 0.], [0., 4.]]), gt.tensor([2., 2.])).tolist()
+    [1.0, 0.5]
+    """
+    a, b = _operands(a, b)
+    _check_square("solve", a.shape, " a")
+    n = a.shape[-1]
+    if b.ndim == 0:
+        raise ValueError(f"solve: b must be a vector (n,) or matrices (..., n, k), got a 0-d "
+                         f"tensor (a has shape {a.shape})")
+    rows = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if rows != n:
+        want = f"({n},) or (..., {n}, k)"
+        raise ValueError(f"solve: shapes {a.shape} and {b.shape} do not align: a has {n} "
+                         f"rows but b has {rows} (b must have shape {want})")
+    if b.ndim > 1:
+        try:
+            np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        except ValueError:
+            raise ValueError(f"solve: shapes {a.shape} and {b.shape}: the batch dimensions "
+                             f"{a.shape[:-2]} and {b.shape[:-2]} cannot be broadcast "
+                             "together") from None
+    return apply(_SOLVE, a, b)
