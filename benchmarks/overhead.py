@@ -79,12 +79,16 @@ def cases(sizes: list[int]) -> dict[str, dict]:
 
 def import_overhead(runs: int = 7) -> dict:
     """Median wall time of ``import numpy`` and ``import gputensor`` in fresh interpreters."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # time imports from bytecode, as installed
+
     def once(stmt):
         code = f"import time; t=time.perf_counter(); {stmt}; print(time.perf_counter()-t)"
         r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                           check=True)
+                           check=True, env=env)
         return float(r.stdout.strip())
 
+    once("import gputensor")  # writes the bytecode cache if missing
     t_np = statistics.median(once("import numpy") for _ in range(runs))
     t_gt = statistics.median(once("import gputensor") for _ in range(runs))
     return {"import_numpy_s": t_np, "import_gputensor_s": t_gt, "extra_s": t_gt - t_np}

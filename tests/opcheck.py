@@ -16,12 +16,18 @@ TOL = {  # dtype -> (rtol, atol)
 def make_input(rng: np.random.Generator, shape, dtype, domain: str) -> np.ndarray:
     """Random NumPy data of ``shape``/``dtype`` inside an op's domain."""
     dtype = np.dtype(dtype)
+    if domain == "index":  # valid positions (and class labels) for any axis of size >= 2
+        return rng.integers(0, 2, size=shape).astype(dtype)
+    if domain == "probability":
+        return rng.uniform(0.0, 1.0, size=shape).astype(dtype)
     if domain == "invertible":  # square (..., n, n) inputs: diagonally dominant, invertible
         x = make_input(rng, shape, dtype, "any")
         if len(shape) >= 2 and shape[-1] == shape[-2]:
             x = x + (6 * shape[-1] * np.eye(shape[-1])).astype(dtype)
         return x
     if dtype.kind == "b":
+        if domain in ("positive", "nonzero"):
+            return np.ones(shape, bool)
         return rng.random(shape) < 0.5
     if dtype.kind in "iu":
         lo, hi = {"positive": (1, 6), "nonzero": (1, 6), "unit": (0, 2)}.get(domain, (-5, 6))

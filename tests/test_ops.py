@@ -1,12 +1,15 @@
 """Every row of the op table against NumPy, driven by the table itself.
 
-For each op, each of its ``samples`` (attributes, optionally input shapes) and each dtype it
-accepts, inputs are drawn from its ``domain`` in several layouts (0-d, empty, broadcasting,
+For each op, each of its ``samples`` (attributes, optionally input ``shapes`` and per-input
+``inputs`` = [(dtype or None, domain or None), ...] for inputs of another role, such as labels
+or a condition) and each dtype it accepts, inputs are drawn from its ``domain`` in several layouts (0-d, empty, broadcasting,
 non-contiguous) and the result is compared with the row's reference: ``op.ref`` when given,
 else its forward run by NumPy in float64. A new row is covered without editing this file.
 """
 
 from __future__ import annotations
+
+import zlib
 
 import numpy as np
 import pytest
@@ -30,14 +33,21 @@ DEFAULT_SHAPES = {
 def _cases():
     for op in OPS.values():
         for i, sample in enumerate(op.samples):
-            attrs = {k: v for k, v in sample.items() if k != "shapes"}
+            attrs = {k: v for k, v in sample.items() if k not in ("shapes", "inputs")}
+            specs = sample.get("inputs")
             shapes = sample.get("shapes") or DEFAULT_SHAPES.get(op.arity or 2)
             for dtype in DTYPES:
                 if np.dtype(dtype).kind not in op.kinds:
                     continue
                 for j, shp in enumerate(shapes):
-                    yield pytest.param(op, attrs, shp, dtype,
+                    yield pytest.param(op, attrs, (shp, specs), dtype,
                                        id=f"{op.name}-s{i}-{dtype}-{'x'.join(map(str, shp))}")
+
+
+def _inputs(op, shapes, specs, dtype, rng):
+    """NumPy inputs for one case: the case's dtype and the op's domain unless a spec says."""
+    specs = specs or [(None, None)] * len(shapes)
+    return [make_input(rng, s, d or dtype, dom or op.domain) for s, (d, dom) in zip(shapes, specs)]
 
 
 def _reference(op, arrays, attrs):
@@ -49,8 +59,9 @@ def _reference(op, arrays, attrs):
 
 
 def _run(op, attrs, shapes, dtype, device, strided=False):
-    rng = np.random.default_rng(abs(hash((op.name, dtype, str(shapes)))) % 2**32)
-    arrays = [make_input(rng, s, dtype, op.domain) for s in shapes]
+    shapes, specs = shapes
+    rng = np.random.default_rng(zlib.crc32(f"{op.name}{dtype}{shapes}".encode()))
+    arrays = _inputs(op, shapes, specs, dtype, rng)
     tensors = []
     for a in arrays:
         if strided and a.ndim >= 1 and a.size > 1:
@@ -79,14 +90,14 @@ def test_op_matches_numpy(op, attrs, shapes, dtype, device):
 def _reference_rejects(op, attrs, shapes, dtype) -> bool:
     rng = np.random.default_rng(0)
     try:
-        _reference(op, [make_input(rng, s, dtype, op.domain) for s in shapes], attrs)
+        _reference(op, _inputs(op, *shapes, dtype, rng), attrs)
     except Exception:
         return True
     return False
 
 
 @pytest.mark.parametrize("op,attrs,shapes,dtype",
-                         [c for c in _cases() if any(len(s) >= 1 for s in c.values[2])])
+                         [c for c in _cases() if any(len(s) >= 1 for s in c.values[2][0])])
 def test_op_non_contiguous(op, attrs, shapes, dtype, device):
     if _reference_rejects(op, attrs, shapes, dtype):
         pytest.skip("NumPy rejects this case (checked by test_op_matches_numpy)")

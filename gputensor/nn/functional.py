@@ -350,12 +350,12 @@ def _row(name, fwd, **fields) -> OpDef:
 
 _LOSS_SHAPES = [[(7,), (7,)], [(2, 3, 4), (2, 3, 4)], [(), ()], [(0,), (0,)]]
 _LABEL_SHAPES = [[(4, 3), (4,)], [(3,), ()], [(2, 3, 5), (2, 5)], [(0, 3), (0,)]]
-_CE_SHAPES = _LABEL_SHAPES + [[(4, 3), (4, 3)], [(3,), (3,)], [(2, 3, 5), (2, 3, 5)],
-                              [(0, 3), (0, 3)]]
-# probabilities in [0, 1]: the table draws floats in (-0.9, 0.9) for 'unit', which the forward
-# rejects (as does the reference), and integers in {0, 1}, which it computes on; shapes are
-# large enough that a float draw always holds a negative value (float cases: test_functional)
+_PROB_SHAPES = [[(4, 3), (4, 3)], [(3,), (3,)], [(2, 3, 5), (2, 3, 5)], [(0, 3), (0, 3)]]
 _BCE_SHAPES = [[(4, 6), (4, 6)], [(2, 3, 4), (2, 3, 4)], [(0,), (0,)]]
+# how the table-driven tests draw each input: (dtype or None = the case's, domain or None)
+_LABELS = [(None, None), ("int64", "index")]          # in-range integer class labels
+_PROBS = [(None, "probability"), (None, "probability")]
+_NOISE = [(None, None), (None, "probability")]
 
 
 def _with_reductions(shapes, **extra) -> tuple[dict, ...]:
@@ -378,7 +378,8 @@ ONE_HOT = _row("one_hot", _one_hot_fwd, kinds="iu", policy="any", domain="unit",
                          "shapes": [[(7,)], [(2, 3)], [()]]}),
                ref=_one_hot_ref, doc="One-hot encoding of integer class indices.")
 DROPOUT = _row("dropout", _dropout_fwd, arity=2, kinds="f", promoted=_FIRST,
-               samples=tuple({"p": p, "shapes": _LOSS_SHAPES} for p in (0.5, 0.25, 1.0)),
+               samples=tuple({"p": p, "shapes": _LOSS_SHAPES, "inputs": _NOISE}
+                             for p in (0.5, 0.25, 1.0)),
                ref=_dropout_ref,
                doc="Inverted dropout given uniform noise: x / (1-p) where noise >= p, else 0.")
 LINEAR = _row("linear", _linear_fwd, arity=None, kinds="iuf",
@@ -392,22 +393,25 @@ MSE_LOSS = _row("mse_loss", _mse_fwd, arity=2, kinds="iuf", policy="float",
                 doc="Mean squared error.")
 NLL_LOSS = _row("nll_loss", _nll_fwd, arity=2, kinds="iuf", policy="float", promoted=_FIRST,
                 domain="unit",
-                samples=_with_reductions(_LABEL_SHAPES)
-                + ({"ignore_index": 1, "shapes": [[(6, 3), (6,)]]},),
+                samples=_with_reductions(_LABEL_SHAPES, inputs=_LABELS)
+                + ({"ignore_index": 1, "shapes": [[(6, 3), (6,)]], "inputs": _LABELS},),
                 ref=_nll_ref, doc="Negative log-likelihood of integer labels.")
 CROSS_ENTROPY = _row("cross_entropy", _cross_entropy_fwd, arity=2, kinds="iuf",
                      policy="float", promoted=_FIRST, domain="unit",
-                     samples=_with_reductions(_CE_SHAPES)
-                     + ({"ignore_index": 0, "shapes": [[(6, 3), (6,)]]},),
+                     samples=_with_reductions(_LABEL_SHAPES, inputs=_LABELS)
+                     + _with_reductions(_PROB_SHAPES, inputs=_NOISE)
+                     + ({"ignore_index": 0, "shapes": [[(6, 3), (6,)]], "inputs": _LABELS},),
                      ref=_cross_entropy_ref,
                      doc="Cross entropy of logits against labels or class probabilities.")
 BINARY_CROSS_ENTROPY = _row("binary_cross_entropy", _bce_fwd, arity=2, kinds="iuf",
                             policy="float", promoted=_FIRST, domain="unit",
-                            samples=_with_reductions(_BCE_SHAPES), ref=_bce_ref,
+                            samples=_with_reductions(_BCE_SHAPES, inputs=_PROBS),
+                            ref=_bce_ref,
                             doc="Binary cross entropy of probabilities (logs clamped at -100).")
 BINARY_CROSS_ENTROPY_WITH_LOGITS = _row(
     "binary_cross_entropy_with_logits", _bce_logits_fwd, arity=2, kinds="iuf", policy="float",
-    promoted=_FIRST, samples=_with_reductions(_LOSS_SHAPES), ref=_bce_logits_ref,
+    promoted=_FIRST, samples=_with_reductions(_LOSS_SHAPES, inputs=_NOISE),
+    ref=_bce_logits_ref,
     doc="Binary cross entropy of logits, in the stable form.")
 
 

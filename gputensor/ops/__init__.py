@@ -22,6 +22,8 @@ OPS: dict[str, OpDef] = {}
 METHODS: dict[str, Callable] = {}
 
 _new = object.__new__
+# errors a forward may raise for bad input; re-raised with the op's name in front
+_OP_ERRORS = (ValueError, TypeError, IndexError, RuntimeError, OverflowError)
 _EMPTY: dict = {}  # shared, never written: the attrs of attribute-less calls
 _WEAK = (int, float, bool)
 _ALL = slice(None)
@@ -74,7 +76,7 @@ def unary_caller(op: OpDef):
             if impl is not None:
                 try:
                     r = impl(x)
-                except (ValueError, TypeError, IndexError, RuntimeError) as e:
+                except _OP_ERRORS as e:
                     _raise_from(op, e)
                 t = _new(Tensor)
                 t._data = r if r.__class__ is x.__class__ else _as_array(r, a._device)
@@ -96,7 +98,7 @@ def binary_caller(op: OpDef):
                 if impl is not None:
                     try:
                         r = impl(x, y)
-                    except (ValueError, TypeError, IndexError, RuntimeError) as e:
+                    except _OP_ERRORS as e:
                         _raise_from(op, e)
                     t = _new(Tensor)
                     t._data = r if r.__class__ is x.__class__ else _as_array(r, device)
@@ -159,7 +161,7 @@ def _apply(op: OpDef, inputs, attrs):
         else:
             with backend.ctx:
                 out = impl(*args, **attrs)
-    except (ValueError, TypeError, IndexError, RuntimeError) as e:
+    except _OP_ERRORS as e:
         _raise_from(op, e)
 
     # -- results as tensors, then the graph record ------------------------------------------

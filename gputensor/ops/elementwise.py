@@ -239,6 +239,7 @@ clamp = clip
 
 _WHERE = register(OpDef(
     "where", "where", arity=3, promoted=slice(1, None), cuda="(({0}) ? ({1}) : ({2}))",
+    samples=({"inputs": [("bool", None), (None, None), (None, None)]},),
     doc="Pick from a where cond holds, else from b (broadcasting)."))
 
 

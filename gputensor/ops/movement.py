@@ -749,17 +749,19 @@ def _take(xp, x, indices, axis=None):
     return xp.take(x, indices, axis=axis)
 
 
+_IDX = [(None, None), ("int64", "index")]  # test inputs: data, then in-range int64 indices
 _GATHER = register(OpDef(
     "gather", _gather, kind="index", arity=2, promoted=_slice(0, 1), domain="positive",
-    samples=({"dim": 0, "shapes": [[(6, 4), (3, 4)], [(6, 4), (0, 4)]]},
-             {"dim": -1, "shapes": [[(2, 6), (2, 5)], [(2, 3, 6), (2, 3, 2)]]}),
+    samples=({"dim": 0, "shapes": [[(6, 4), (3, 4)], [(6, 4), (0, 4)]], "inputs": _IDX},
+             {"dim": -1, "shapes": [[(2, 6), (2, 5)], [(2, 3, 6), (2, 3, 2)]], "inputs": _IDX}),
     ref=lambda x, index, dim: np.take_along_axis(x, index, axis=dim),
     doc="out[..., i, ...] = x[..., index[..., i, ...], ...] along dim (take_along_axis)."))
 
 _TAKE = register(OpDef(
     "take", _take, kind="index", arity=2, promoted=_slice(0, 1), domain="positive",
-    samples=({"axis": None, "shapes": [[(6,), (2, 3)], [(2, 3), (4,)], [(6,), ()]]},
-             {"axis": 1, "shapes": [[(2, 6), (4,)], [(2, 6, 3), (2, 2)]]}),
+    samples=({"axis": None, "shapes": [[(6,), (2, 3)], [(2, 3), (4,)], [(6,), ()]],
+              "inputs": _IDX},
+             {"axis": 1, "shapes": [[(2, 6), (4,)], [(2, 6, 3), (2, 2)]], "inputs": _IDX}),
     ref=lambda x, indices, axis=None: np.take(x, _no_bool(indices), axis=axis),
     doc="Elements at integer positions along an axis, or of the flattened tensor."))
 
