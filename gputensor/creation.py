@@ -24,7 +24,7 @@ import numpy as np
 
 from . import dtypes as dt
 from .backends import Backend, get_backend
-from .device import Device, device as as_device
+from .device import CPU, Device, device as as_device
 from .tensor import Tensor
 
 ShapeLike = "int | Sequence[int]"
@@ -206,10 +206,8 @@ def _to_array(data, dtype, backend: Backend, copy: bool | None = None, fn: str =
     if dtype is not None:
         dtype = dt.as_dtype(dtype, fn)
     if isinstance(data, Tensor):
-        arr = data._data
-        if data._device != backend.device:
-            src = get_backend(data._device)
-            arr = src.to_numpy(arr) if backend.device.type == "cpu" else backend.asarray(arr)
+        arr = backend.receive(data._data, get_backend(data._device))
+        if arr is not data._data:
             copy = False
     elif (isinstance(data, (list, tuple)) and data
           and all(isinstance(x, Tensor) for x in data)):
@@ -223,9 +221,9 @@ def _to_array(data, dtype, backend: Backend, copy: bool | None = None, fn: str =
     elif isinstance(data, np.ndarray):
         native = _native(data)
         _check_dtype(native, fn)
-        if native is not data or backend.device.type != "cpu":
+        arr = backend.receive(native, get_backend(CPU))
+        if arr is not data:
             copy = False
-        arr = native if backend.device.type == "cpu" else backend.asarray(native)
     elif _is_array_like(data):
         arr = _foreign_array(data, backend)
         _check_dtype(arr, fn)
@@ -246,17 +244,12 @@ def _foreign_array(data, backend: Backend):
     it already lives on the same device."""
     if hasattr(data, "__dlpack_device__"):
         kind, index = data.__dlpack_device__()
-        on_cpu = int(kind) in (1, 3)  # kDLCPU, kDLCUDAHost
-        here = backend.device.type == "cpu"
-        if on_cpu == here and (here or index == backend.device.index):
-            try:
-                return backend.from_dlpack(data)
-            except (TypeError, BufferError, RuntimeError):
-                pass
-        if not on_cpu:
-            src = get_backend(as_device(f"cuda:{int(index)}"))
-            arr = src.from_dlpack(data)
-            return src.to_numpy(arr) if here else backend.asarray(arr)
+        # kDLCPU and kDLCUDAHost are host memory; kDLCUDA is a GPU
+        src = get_backend(CPU if int(kind) in (1, 3) else as_device(f"cuda:{int(index)}"))
+        try:
+            return backend.receive(src.from_dlpack(data), src)  # no copy on the same device
+        except (TypeError, BufferError, RuntimeError):
+            pass
     if hasattr(data, "__array__"):
         return backend.asarray(np.asarray(data))
     return backend.asarray(data)

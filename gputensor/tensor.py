@@ -389,11 +389,7 @@ def _transfer(t: Tensor, target: Device) -> Tensor:
     """``t`` on ``target`` (itself if already there); the graph link is kept by the caller."""
     if t._device == target:
         return t
-    src, dst = get_backend(t._device), get_backend(target)
-    if target.type == "cpu":
-        arr = src.to_numpy(t._data)
-    else:
-        arr = dst.asarray(t._data)
+    arr = get_backend(target).receive(t._data, get_backend(t._device))
     out = Tensor._make(arr, target)
     if t._requires_grad or t._node is not None:
         from . import autograd

@@ -49,6 +49,11 @@ class Backend:
         """A host NumPy array with the values of ``arr``."""
         raise NotImplementedError
 
+    def receive(self, arr, src: "Backend"):
+        """This backend's array with the values of ``arr``, an array of backend ``src``
+        (the transfer between devices; ``arr`` itself when nothing needs to move)."""
+        raise NotImplementedError
+
     def from_dlpack(self, obj):
         """An array of this backend sharing memory with a DLPack producer."""
         return self.xp.from_dlpack(obj)

@@ -71,6 +71,9 @@ class CupyBackend(Backend):
     def to_numpy(self, arr) -> np.ndarray:
         return self.xp.asnumpy(arr)
 
+    def receive(self, arr, src: Backend):
+        return self.asarray(arr)  # host arrays are uploaded, other GPUs' arrays copied
+
     def from_dlpack(self, obj):
         with self._cuda_device:
             return self.xp.from_dlpack(obj)

@@ -23,6 +23,9 @@ class NumpyBackend(Backend):
     def to_numpy(self, arr) -> np.ndarray:
         return arr
 
+    def receive(self, arr, src: Backend):
+        return src.to_numpy(arr)
+
     def new_generator(self, seed):
         return np.random.Generator(np.random.PCG64(seed))
 
