@@ -60,6 +60,7 @@ class Tensor:
     _node = None
     _version = None  # [count], shared by views of one storage; in-place ops bump it
     _retains_grad = False
+    _out_idx = 0  # which output of its grad_fn this tensor is
     name = None
 
     def __init__(self, data, dtype=None, device=None, requires_grad: bool = False):
@@ -169,6 +170,34 @@ class Tensor:
     def grad_fn(self):
         """The graph node that produced this tensor (None for leaves)."""
         return self._node
+
+    def backward(self, gradient=None, retain_graph: bool = False,
+                 create_graph: bool = False) -> None:
+        """Accumulate the gradient of this tensor into the ``.grad`` of every leaf it depends on.
+
+        >>> w = gt.tensor(2., requires_grad=True); (10 * w ** 2 + 50).backward(); w.grad
+        tensor(40., dtype=float32, device='cpu')
+        """
+        from . import autograd
+
+        autograd.backward(self, gradient, retain_graph, create_graph)
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` of this non-leaf tensor after backward (leaves always keep theirs)."""
+        if not self._requires_grad:
+            raise RuntimeError("retain_grad: the tensor does not require grad")
+        if self._node is not None:
+            if self._node.retained is None:
+                self._node.retained = {}
+            import weakref
+
+            self._node.retained[self._out_idx] = weakref.ref(self)
+        self._retains_grad = True
+
+    @property
+    def retains_grad(self) -> bool:
+        """Whether ``retain_grad()`` was called on this non-leaf tensor."""
+        return self._retains_grad and self._node is not None
 
     def detach(self) -> "Tensor":
         """The same data (shared memory) cut off from the graph.
@@ -358,10 +387,10 @@ class Tensor:
         else:
             body = np.array2string(arr, separator=", ", prefix=prefix, threshold=200, edgeitems=3)
         extra = f", dtype={arr.dtype}, device='{self._device}'"
-        if self._requires_grad:
-            extra += ", requires_grad=True"
-        elif self._node is not None:
+        if self._node is not None:
             extra += f", grad_fn={self._node!r}"
+        elif self._requires_grad:
+            extra += ", requires_grad=True"
         return f"{prefix}{body}{extra})"
 
     def __str__(self) -> str:
@@ -386,12 +415,12 @@ def _is_dtype_name(s) -> bool:
 
 
 def _transfer(t: Tensor, target: Device) -> Tensor:
-    """``t`` on ``target`` (itself if already there); the graph link is kept by the caller."""
+    """``t`` on ``target`` (itself if already there), recorded for autodiff."""
     if t._device == target:
         return t
     arr = get_backend(target).receive(t._data, get_backend(t._device))
     out = Tensor._make(arr, target)
-    if t._requires_grad or t._node is not None:
+    if t._requires_grad:
         from . import autograd
 
         if autograd.is_grad_enabled():

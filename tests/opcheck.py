@@ -62,3 +62,36 @@ def assert_close(got, want, dtype, what: str = ""):
     np.testing.assert_allclose(got_np.astype(np.float64), want.astype(np.float64), rtol=rtol,
                                atol=atol * max(1.0, float(np.max(np.abs(want), initial=0))),
                                err_msg=what, equal_nan=True)
+
+
+# default input shapes per arity: 0-d, empty, plain, broadcasting
+DEFAULT_SHAPES = {
+    1: [[()], [(0,)], [(7,)], [(2, 3, 4)]],
+    2: [[(), ()], [(0, 3), (3,)], [(5,), (5,)], [(2, 3), (3,)], [(2, 1), (1, 4)],
+        [(4, 3), ()]],
+    3: [[(2, 3), (2, 3), (2, 3)], [(2, 1), (3,), ()], [(0,), (0,), (0,)]],
+}
+
+
+def table_cases():
+    """(op, attrs, input shapes, per-input specs, label) for every sample of every op row.
+
+    A row's ``samples`` are dicts of attributes, optionally with ``shapes`` (a list of input
+    shape lists) and ``inputs`` = [(dtype or None, domain or None), ...] for inputs of another
+    role than the data (labels, indices, a condition, probabilities).
+    """
+    from gputensor.ops import OPS
+
+    for op in OPS.values():
+        for i, sample in enumerate(op.samples):
+            attrs = {k: v for k, v in sample.items() if k not in ("shapes", "inputs")}
+            specs = sample.get("inputs")
+            for shapes in sample.get("shapes") or DEFAULT_SHAPES.get(op.arity or 2):
+                label = f"{op.name}-s{i}-" + "_".join("x".join(map(str, s)) for s in shapes)
+                yield op, attrs, shapes, specs, label
+
+
+def case_inputs(op, shapes, specs, dtype, rng):
+    """NumPy inputs for one case: ``dtype`` and the op's domain unless a spec says otherwise."""
+    specs = specs or [(None, None)] * len(shapes)
+    return [make_input(rng, s, d or dtype, dom or op.domain) for s, (d, dom) in zip(shapes, specs)]

@@ -1,8 +1,7 @@
 """Every row of the op table against NumPy, driven by the table itself.
 
-For each op, each of its ``samples`` (attributes, optionally input ``shapes`` and per-input
-``inputs`` = [(dtype or None, domain or None), ...] for inputs of another role, such as labels
-or a condition) and each dtype it accepts, inputs are drawn from its ``domain`` in several layouts (0-d, empty, broadcasting,
+For each op, each of its ``samples`` (see ``opcheck.table_cases``) and each dtype it accepts,
+inputs are drawn from its ``domain`` in several layouts (0-d, empty, broadcasting,
 non-contiguous) and the result is compared with the row's reference: ``op.ref`` when given,
 else its forward run by NumPy in float64. A new row is covered without editing this file.
 """
@@ -17,37 +16,16 @@ import pytest
 import gputensor as gt
 from gputensor.ops import OPS, apply
 
-from opcheck import assert_close, make_input
+from opcheck import assert_close, case_inputs as _inputs, table_cases
 
 DTYPES = ["float32", "float64", "int64", "float16", "bool"]
 
-# default input shapes per arity: 0-d, empty, plain, broadcasting
-DEFAULT_SHAPES = {
-    1: [[()], [(0,)], [(7,)], [(2, 3, 4)]],
-    2: [[(), ()], [(0, 3), (3,)], [(5,), (5,)], [(2, 3), (3,)], [(2, 1), (1, 4)],
-        [(4, 3), ()]],
-    3: [[(2, 3), (2, 3), (2, 3)], [(2, 1), (3,), ()], [(0,), (0,), (0,)]],
-}
-
 
 def _cases():
-    for op in OPS.values():
-        for i, sample in enumerate(op.samples):
-            attrs = {k: v for k, v in sample.items() if k not in ("shapes", "inputs")}
-            specs = sample.get("inputs")
-            shapes = sample.get("shapes") or DEFAULT_SHAPES.get(op.arity or 2)
-            for dtype in DTYPES:
-                if np.dtype(dtype).kind not in op.kinds:
-                    continue
-                for j, shp in enumerate(shapes):
-                    yield pytest.param(op, attrs, (shp, specs), dtype,
-                                       id=f"{op.name}-s{i}-{dtype}-{'x'.join(map(str, shp))}")
-
-
-def _inputs(op, shapes, specs, dtype, rng):
-    """NumPy inputs for one case: the case's dtype and the op's domain unless a spec says."""
-    specs = specs or [(None, None)] * len(shapes)
-    return [make_input(rng, s, d or dtype, dom or op.domain) for s, (d, dom) in zip(shapes, specs)]
+    for op, attrs, shapes, specs, label in table_cases():
+        for dtype in DTYPES:
+            if np.dtype(dtype).kind in op.kinds:
+                yield pytest.param(op, attrs, (shapes, specs), dtype, id=f"{label}-{dtype}")
 
 
 def _reference(op, arrays, attrs):

@@ -173,7 +173,7 @@ def _apply(op: OpDef, inputs, attrs):
                        else None)
     for t in tensors:
         if t._requires_grad and autograd.is_grad_enabled():
-            autograd.record(op, tensors, attrs, args,
+            autograd.record(op, inputs, attrs, args,
                             result if isinstance(result, list) else [result])
             break
     return result

@@ -1,8 +1,4 @@
-"""Grad mode and the graph record each op leaves behind.
-
-``ops.apply`` calls ``record`` after every op whose inputs require grad while grad mode is
-on; the engine that walks these nodes backwards is built on this record.
-"""
+"""Grad mode: whether ops record the graph (thread-local; on by default)."""
 
 from __future__ import annotations
 
@@ -89,27 +85,3 @@ class set_grad_enabled(_GradMode):
     def __call__(self, fn):
         _local.enabled = self.prev  # used as a decorator: only the decorated calls switch
         return super().__call__(fn)
-
-
-class Node:
-    """One recorded op application: the op, its inputs, attributes and saved values."""
-
-    __slots__ = ("op", "inputs", "attrs", "saved", "__weakref__")
-
-    def __init__(self, op, inputs, attrs, saved):
-        self.op, self.inputs, self.attrs, self.saved = op, inputs, attrs, saved
-
-    def name(self) -> str:
-        return f"{self.op.name.capitalize()}Backward"
-
-    def __repr__(self) -> str:
-        return f"<{self.name()}>"
-
-
-def record(op, inputs, attrs, arrays, outputs) -> None:
-    """Attach a Node to ``outputs`` when some tensor input requires grad."""
-    node = Node(op, inputs, attrs, None)
-    for out in outputs:
-        if out.dtype.kind == "f":
-            out._node = node
-            out.requires_grad = True

@@ -1,0 +1,18 @@
+"""Automatic differentiation: the graph engine, grad mode, ``gt.grad``, custom Functions and
+``gradcheck``. Both user APIs (``backward()``/``.grad`` and ``GradientTape``) run on the one
+engine in ``engine.py``."""
+
+from .engine import Context, Node, backward, grad, record, run_backward, sum_to  # noqa: F401
+from .mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
+
+
+_LAZY = {"Function": "function", "FunctionCtx": "function", "gradcheck": "checks",
+         "GradcheckError": "checks"}
+
+
+def __getattr__(name):  # the parts built on ops are imported on first use (ops import us)
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'gputensor.autograd' has no attribute {name!r}")

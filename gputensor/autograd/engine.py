@@ -1,0 +1,372 @@
+"""The autodiff engine: grad mode, the graph record each op leaves, and the backward walk.
+
+``ops.apply`` calls ``record`` after every op whose inputs require grad while grad mode is
+on: a ``Node`` keeps the op, edges to where each input's gradient goes (an upstream node or
+a leaf tensor), and what the op's derivative rule (``OpDef.vjp``) declared it needs
+(``OpDef.save``). ``backward`` walks the nodes in reverse topological order, without
+recursion, and calls each rule; rules are written with gputensor ops, so with
+``create_graph=True`` the gradients are themselves recorded and can be differentiated again.
+Broadcasting is undone here, once, for every op.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from .mode import _local, is_grad_enabled, set_grad_enabled  # noqa: F401
+
+
+class SavedAccessError(RuntimeError):
+    """A derivative rule asked for a value its op did not declare in ``OpDef.save``."""
+
+
+class Node:
+    """One recorded op application (``t.grad_fn``).
+
+    edges[i]: where input i's gradient goes: ``(node, output_index)``, ``(leaf_tensor, None)``
+    or None (input needs no gradient). saved: what the rule declared it needs.
+    """
+
+    __slots__ = ("op", "attrs", "edges", "shapes", "dtypes", "saved", "versions", "n_out",
+                 "out_shapes", "retained", "freed", "seq", "__weakref__")
+    _seq = itertools.count()
+
+    def __init__(self, op, attrs, edges, shapes, dtypes, n_out, out_shapes):
+        self.op, self.attrs, self.edges = op, attrs, edges
+        self.shapes, self.dtypes = shapes, dtypes
+        self.n_out, self.out_shapes = n_out, out_shapes
+        self.saved = {}
+        self.versions = []
+        self.retained = None
+        self.freed = False
+        self.seq = next(Node._seq)
+
+    def name(self) -> str:
+        return "".join(p.capitalize() for p in self.op.name.split("_")) + "Backward"
+
+    @property
+    def next_functions(self) -> tuple:
+        """The nodes (or leaf tensors) the gradient flows to next, as in PyTorch."""
+        return tuple(e for e in self.edges)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+
+class Context:
+    """What a derivative rule sees: ``ctx.inputs[i]``, ``ctx.out``, ``ctx.attrs``,
+    ``ctx.needs[i]`` (does input i need a gradient), ``ctx.shapes[i]``, ``ctx.dtypes[i]``."""
+
+    __slots__ = ("node", "inputs", "create_graph")
+
+    def __init__(self, node: Node, create_graph: bool):
+        self.node, self.create_graph = node, create_graph
+        saved = node.saved
+        self.inputs = [saved.get(i, _MISSING) for i in range(len(node.edges))]
+
+    @property
+    def out(self):
+        """The op's output (a list of them for multi-output ops), linked to this node."""
+        if "out" not in self.node.saved:
+            raise SavedAccessError(f"{self.node.op.name}: the derivative rule uses the output "
+                                   "but the op does not list 'out' in OpDef.save")
+        from ..tensor import Tensor
+
+        arrays, device = self.node.saved["out"]
+        outs = []
+        for i, arr in enumerate(arrays):
+            t = Tensor._make(arr, device)
+            if self.create_graph:
+                t._node, t._out_idx, t._requires_grad = self.node, i, True
+            outs.append(t)
+        return outs if self.node.n_out > 1 else outs[0]
+
+    @property
+    def attrs(self) -> dict:
+        return self.node.attrs
+
+    @property
+    def needs(self) -> tuple:
+        return tuple(e is not None for e in self.node.edges)
+
+    @property
+    def shapes(self) -> tuple:
+        return self.node.shapes
+
+    @property
+    def dtypes(self) -> tuple:
+        return self.node.dtypes
+
+
+class _Missing:
+    def __repr__(self):
+        return "<not saved: add the input to OpDef.save>"
+
+
+_MISSING = _Missing()
+
+
+def record(op, inputs, attrs, args, outputs) -> None:
+    """Link ``outputs`` of ``op`` to a new Node when an input requires grad (called by apply)."""
+    from ..tensor import Tensor
+
+    if not any(o._data.dtype.kind == "f" for o in outputs):
+        return  # integer and bool results (argmax, comparisons) carry no gradient
+    edges, shapes, dtypes = [], [], []
+    for x, a in zip(inputs, args):
+        if isinstance(x, Tensor) and x._requires_grad and x._data.dtype.kind == "f":
+            edges.append((x._node, x._out_idx) if x._node is not None else (x, None))
+        else:
+            edges.append(None)
+        shapes.append(getattr(a, "shape", ()))
+        dtypes.append(getattr(a, "dtype", None))
+    node = Node(op, attrs, tuple(edges), tuple(shapes), tuple(dtypes), len(outputs),
+                tuple(o._data.shape for o in outputs))
+    save = op.save
+    if save:
+        if "out" in save:
+            node.saved["out"] = ([o._data for o in outputs], outputs[0]._device)
+            for o in outputs:
+                node.versions.append((o._version_counter(), o._version_counter()[0]))
+        for i, x in enumerate(inputs):
+            if ("x*" in save or f"x{i}" in save):
+                if isinstance(x, Tensor):
+                    node.saved[i] = x
+                    node.versions.append((x._version_counter(), x._version_counter()[0]))
+                elif type(x) in (int, float, bool):
+                    node.saved[i] = x
+                else:
+                    node.saved[i] = Tensor._make(args[i], outputs[0]._device)
+    for i, out in enumerate(outputs):
+        if out._data.dtype.kind == "f":
+            out._node, out._out_idx, out._requires_grad = node, i, True
+    for tape in _active_tapes():
+        tape._record(node)
+
+
+# -- the backward walk ----------------------------------------------------------------------
+def _active_tapes():
+    return getattr(_local, "tapes", ())
+
+
+def sum_to(g, shape: tuple):
+    """Undo broadcasting: sum ``g`` down to ``shape`` (the one place this happens)."""
+    if g.shape == tuple(shape):
+        return g
+    from ..ops.movement import reshape
+    from ..ops.reduce import sum as gsum
+
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
+                                      if n == 1 and g.shape[lead + i] != 1)
+    out = gsum(g, axis=axes, keepdims=True) if axes else g
+    return reshape(out, shape)
+
+
+def _topo_order(roots: list) -> list:
+    """Nodes reachable from ``roots`` (nodes), each after every node that feeds it a gradient
+    (consumers first), found without recursion."""
+    order, seen = [], set()
+    for root in roots:
+        if root in seen:
+            continue
+        seen.add(root)
+        stack = [(root, iter(root.edges))]
+        while stack:
+            node, it = stack[-1]
+            for e in it:
+                if e is not None and isinstance(e[0], Node) and e[0] not in seen:
+                    seen.add(e[0])
+                    stack.append((e[0], iter(e[0].edges)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    order.reverse()
+    return order
+
+
+def _check_versions(node: Node) -> None:
+    for counter, version in node.versions:
+        if counter[0] != version:
+            raise RuntimeError(
+                f"one of the tensors needed to compute the gradient of '{node.op.name}' was "
+                f"modified by an in-place operation (version {counter[0]}, saved at version "
+                f"{version}); use an out-of-place op or .clone() before changing it")
+
+
+def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = False,
+                 capture=None, accumulate: bool = True, allowed=None) -> dict:
+    """The engine. ``roots``: output tensors; ``grads``: their incoming gradients.
+
+    accumulate: add leaf gradients into ``.grad`` (``backward``); capture: tensors whose
+    gradient is returned instead (``gt.grad``, tapes), as {id(tensor): gradient};
+    allowed: if given, only these nodes are walked (a tape's own records).
+    """
+    from ..ops.elementwise import add
+    from ..creation import zeros
+
+    node_grads: dict = {}  # node -> list of gradients, one per output
+    leaf_grads: dict = {}  # id(leaf) -> [leaf, gradient]
+    wanted_nodes, wanted_leaves = {}, {}
+    for t in capture or ():
+        if t._node is not None:
+            wanted_nodes[(t._node, t._out_idx)] = t
+        else:
+            wanted_leaves[id(t)] = t
+    captured: dict = {}
+
+    def push(edge, g):
+        target, idx = edge
+        if idx is None:  # a leaf tensor
+            slot = leaf_grads.get(id(target))
+            if slot is None:
+                leaf_grads[id(target)] = [target, g]
+            else:
+                slot[1] = add(slot[1], g)
+        else:
+            if allowed is not None and target not in allowed:
+                return
+            slots = node_grads.setdefault(target, [None] * target.n_out)
+            slots[idx] = g if slots[idx] is None else add(slots[idx], g)
+
+    with set_grad_enabled(create_graph):
+        roots_nodes = []
+        for t, g in zip(roots, grads):
+            if t._node is None:
+                push((t, None), g)
+            else:
+                push((t._node, t._out_idx), g)
+                roots_nodes.append(t._node)
+        for node in _topo_order(roots_nodes):
+            gs = node_grads.pop(node, None)
+            if gs is None:
+                continue
+            for i, g in enumerate(gs):
+                if g is None:
+                    continue
+                key = (node, i)
+                if key in wanted_nodes:
+                    captured[id(wanted_nodes[key])] = g
+                if node.retained and i in node.retained:
+                    t = node.retained[i]()
+                    if t is not None:
+                        t.grad = g if t.grad is None else add(t.grad, g)
+            if node.freed:
+                raise RuntimeError(
+                    f"trying to backward through the graph a second time ({node.name()}): its "
+                    "saved tensors were freed by the first backward; pass retain_graph=True "
+                    "to the first backward() if you need to backward twice")
+            if all(e is None for e in node.edges):
+                continue
+            _check_versions(node)
+            if node.op.vjp is None:
+                raise RuntimeError(f"'{node.op.name}' has no derivative rule; gradients cannot "
+                                   "flow through it")
+            full = [g if g is not None else zeros(shape, dtype=node_dtype(node),
+                                                  device=roots[0].device)
+                    for g, shape in zip(gs, node.out_shapes)]
+            ctx = Context(node, create_graph)
+            result = node.op.vjp(ctx, full if node.n_out > 1 else full[0])
+            if not isinstance(result, (tuple, list)):
+                result = (result,)
+            if len(result) != len(node.edges):
+                raise RuntimeError(f"the derivative rule of '{node.op.name}' returned "
+                                   f"{len(result)} gradients for {len(node.edges)} inputs")
+            for edge, g, shape, dtype in zip(node.edges, result, node.shapes, node.dtypes):
+                if edge is None or g is None:
+                    continue
+                g = sum_to(g, shape)
+                if dtype is not None and g.dtype != dtype:
+                    g = g.astype(dtype)
+                push(edge, g)
+            if not retain_graph and node.op.save:
+                node.saved = {}
+                node.versions = []
+                node.freed = True
+        for leaf, g in leaf_grads.values():
+            if id(leaf) in wanted_leaves:
+                captured[id(leaf)] = g
+            elif accumulate:
+                if leaf.grad is None:
+                    leaf.grad = g if create_graph else g.detach()
+                else:
+                    leaf.grad = add(leaf.grad, g)
+    return captured
+
+
+def node_dtype(node: Node):
+    return next((d for d in node.dtypes if d is not None and d.kind == "f"), None)
+
+
+def backward(tensor, gradient=None, retain_graph: bool = False, create_graph: bool = False,
+             inputs=None) -> None:
+    """``tensor.backward(...)``: accumulate d(tensor)/d(leaf) into every leaf's ``.grad``."""
+    from ..creation import as_tensor, ones_like
+
+    if not tensor._requires_grad:
+        raise RuntimeError("backward: the tensor does not require grad and has no grad_fn; "
+                           "create leaves with requires_grad=True")
+    if gradient is None:
+        if tensor.numel() != 1:
+            raise RuntimeError(f"grad can be implicitly created only for scalar outputs; this "
+                               f"output has shape {tensor.shape}: pass gradient=")
+        gradient = ones_like(tensor)
+    else:
+        gradient = as_tensor(gradient, dtype=tensor.dtype, device=tensor.device)
+        if gradient.shape != tensor.shape:
+            raise RuntimeError(f"backward: gradient has shape {gradient.shape} but the output "
+                               f"has shape {tensor.shape}; they must match")
+    run_backward([tensor], [gradient], retain_graph=retain_graph or create_graph,
+                 create_graph=create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,
+         allow_unused: bool = False) -> tuple:
+    """Gradients of ``outputs`` with respect to ``inputs``, returned (``.grad`` untouched).
+
+    >>> x = gt.tensor(3., requires_grad=True)
+    >>> gt.grad(x * x, x)
+    (tensor(6., dtype=float32, device='cpu'),)
+    """
+    from ..creation import as_tensor, ones_like
+    from ..tensor import Tensor
+
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = [inputs] if single else list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
+    gs = []
+    for o, g in zip(outputs, grad_outputs):
+        if not o._requires_grad:
+            raise RuntimeError("grad: an output does not require grad and has no grad_fn")
+        if g is None:
+            if o.numel() != 1:
+                raise RuntimeError(f"grad can be implicitly created only for scalar outputs; "
+                                   f"output has shape {o.shape}: pass grad_outputs=")
+            g = ones_like(o)
+        else:
+            g = as_tensor(g, dtype=o.dtype, device=o.device)
+            if g.shape != o.shape:
+                raise RuntimeError(f"grad: grad_output of shape {g.shape} for an output of "
+                                   f"shape {o.shape}")
+        gs.append(g)
+    for t in inputs:
+        if not isinstance(t, Tensor) or not t._requires_grad:
+            raise RuntimeError("grad: every input must be a tensor that requires grad")
+    keep = create_graph if retain_graph is None else retain_graph
+    captured = run_backward(outputs, gs, retain_graph=keep, create_graph=create_graph,
+                            capture=inputs, accumulate=False)
+    result = []
+    for t in inputs:
+        g = captured.get(id(t))
+        if g is None and not allow_unused:
+            raise RuntimeError("grad: one of the inputs was not used to compute the outputs; "
+                               "pass allow_unused=True to get None for it")
+        result.append(g)
+    return tuple(result)
