@@ -28,7 +28,7 @@ class Node:
     """
 
     __slots__ = ("op", "attrs", "edges", "shapes", "dtypes", "saved", "versions", "n_out",
-                 "out_shapes", "retained", "freed", "seq", "__weakref__")
+                 "out_shapes", "device", "retained", "freed", "seq", "__weakref__")
     _seq = itertools.count()
 
     def __init__(self, op, attrs, edges, shapes, dtypes, n_out, out_shapes):
@@ -108,45 +108,61 @@ _MISSING = _Missing()
 
 def record(op, inputs, attrs, args, outputs) -> None:
     """Link ``outputs`` of ``op`` to a new Node when an input requires grad (called by apply)."""
-    from ..tensor import Tensor
-
-    if not any(o._data.dtype.kind == "f" for o in outputs):
+    for o in outputs:
+        if o._data.dtype.kind == "f":
+            break
+    else:
         return  # integer and bool results (argmax, comparisons) carry no gradient
     edges, shapes, dtypes = [], [], []
     for x, a in zip(inputs, args):
-        if isinstance(x, Tensor) and x._requires_grad and x._data.dtype.kind == "f":
-            edges.append((x._node, x._out_idx) if x._node is not None else (x, None))
+        if getattr(x, "_requires_grad", False) and x._data.dtype.kind == "f":
+            node = x._node
+            edges.append((node, x._out_idx) if node is not None else (x, None))
         else:
             edges.append(None)
-        shapes.append(getattr(a, "shape", ()))
-        dtypes.append(getattr(a, "dtype", None))
+        if hasattr(a, "shape"):
+            shapes.append(a.shape)
+            dtypes.append(a.dtype)
+        else:
+            shapes.append(())
+            dtypes.append(None)
     node = Node(op, attrs, tuple(edges), tuple(shapes), tuple(dtypes), len(outputs),
                 tuple(o._data.shape for o in outputs))
-    save = op.save
-    if save:
-        if "out" in save:
-            node.saved["out"] = ([o._data for o in outputs], outputs[0]._device)
-            for o in outputs:
-                node.versions.append((o._version_counter(), o._version_counter()[0]))
-        for i, x in enumerate(inputs):
-            if ("x*" in save or f"x{i}" in save):
-                if isinstance(x, Tensor):
-                    node.saved[i] = x
-                    node.versions.append((x._version_counter(), x._version_counter()[0]))
-                elif type(x) in (int, float, bool):
-                    node.saved[i] = x
-                else:
-                    node.saved[i] = Tensor._make(args[i], outputs[0]._device)
+    node.device = outputs[0]._device
+    if op.save:
+        _save(node, op.save, inputs, args, outputs)
     for i, out in enumerate(outputs):
         if out._data.dtype.kind == "f":
             out._node, out._out_idx, out._requires_grad = node, i, True
-    for tape in _active_tapes():
+    for tape in _local.tapes:
         tape._record(node)
+
+
+def _save(node: Node, save, inputs, args, outputs) -> None:
+    """Keep what the op's rule declared, with the versions the in-place check compares."""
+    from ..tensor import Tensor
+
+    if "out" in save:
+        node.saved["out"] = ([o._data for o in outputs], outputs[0]._device)
+        for o in outputs:
+            counter = o._version_counter()
+            node.versions.append((counter, counter[0]))
+    every = "x*" in save
+    for i, x in enumerate(inputs):
+        if every or f"x{i}" in save:
+            if isinstance(x, Tensor):
+                node.saved[i] = x
+                counter = x._version_counter()
+                node.versions.append((counter, counter[0]))
+            elif type(x) in (int, float, bool):
+                node.saved[i] = x
+            else:
+                node.saved[i] = Tensor._make(args[i], outputs[0]._device)
 
 
 # -- the backward walk ----------------------------------------------------------------------
 def _active_tapes():
-    return getattr(_local, "tapes", ())
+    return _local.tapes
 
 
 def sum_to(g, shape: tuple):
@@ -186,15 +202,6 @@ def _topo_order(roots: list) -> list:
     return order
 
 
-def _check_versions(node: Node) -> None:
-    for counter, version in node.versions:
-        if counter[0] != version:
-            raise RuntimeError(
-                f"one of the tensors needed to compute the gradient of '{node.op.name}' was "
-                f"modified by an in-place operation (version {counter[0]}, saved at version "
-                f"{version}); use an out-of-place op or .clone() before changing it")
-
-
 def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = False,
                  capture=None, accumulate: bool = True, allowed=None) -> dict:
     """The engine. ``roots``: output tensors; ``grads``: their incoming gradients.
@@ -203,17 +210,16 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
     gradient is returned instead (``gt.grad``, tapes), as {id(tensor): gradient};
     allowed: if given, only these nodes are walked (a tape's own records).
     """
-    from ..ops.elementwise import add
-    from ..creation import zeros
-
-    node_grads: dict = {}  # node -> list of gradients, one per output
+    add = _ops().add
+    node_grads: dict = {}  # node -> [gradient per output]
     leaf_grads: dict = {}  # id(leaf) -> [leaf, gradient]
-    wanted_nodes, wanted_leaves = {}, {}
+    wanted_nodes = {}
+    wanted_leaves = set()
     for t in capture or ():
         if t._node is not None:
             wanted_nodes[(t._node, t._out_idx)] = t
         else:
-            wanted_leaves[id(t)] = t
+            wanted_leaves.add(id(t))
     captured: dict = {}
 
     def push(edge, g):
@@ -224,13 +230,15 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
                 leaf_grads[id(target)] = [target, g]
             else:
                 slot[1] = add(slot[1], g)
-        else:
-            if allowed is not None and target not in allowed:
-                return
-            slots = node_grads.setdefault(target, [None] * target.n_out)
+        elif allowed is None or target in allowed:
+            slots = node_grads.get(target)
+            if slots is None:
+                slots = node_grads[target] = [None] * target.n_out
             slots[idx] = g if slots[idx] is None else add(slots[idx], g)
 
-    with set_grad_enabled(create_graph):
+    prev_mode = _local.enabled
+    _local.enabled = create_graph
+    try:
         roots_nodes = []
         for t, g in zip(roots, grads):
             if t._node is None:
@@ -242,33 +250,25 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
             gs = node_grads.pop(node, None)
             if gs is None:
                 continue
-            for i, g in enumerate(gs):
-                if g is None:
-                    continue
-                key = (node, i)
-                if key in wanted_nodes:
-                    captured[id(wanted_nodes[key])] = g
-                if node.retained and i in node.retained:
-                    t = node.retained[i]()
-                    if t is not None:
-                        t.grad = g if t.grad is None else add(t.grad, g)
+            if wanted_nodes or node.retained:
+                _deliver(node, gs, wanted_nodes, captured, add)
             if node.freed:
                 raise RuntimeError(
                     f"trying to backward through the graph a second time ({node.name()}): its "
                     "saved tensors were freed by the first backward; pass retain_graph=True "
                     "to the first backward() if you need to backward twice")
-            if all(e is None for e in node.edges):
-                continue
-            _check_versions(node)
-            if node.op.vjp is None:
+            for counter, version in node.versions:
+                if counter[0] != version:
+                    _version_error(node, counter, version)
+            vjp = node.op.vjp
+            if vjp is None:
                 raise RuntimeError(f"'{node.op.name}' has no derivative rule; gradients cannot "
                                    "flow through it")
-            full = [g if g is not None else zeros(shape, dtype=node_dtype(node),
-                                                  device=roots[0].device)
-                    for g, shape in zip(gs, node.out_shapes)]
-            ctx = Context(node, create_graph)
-            result = node.op.vjp(ctx, full if node.n_out > 1 else full[0])
-            if not isinstance(result, (tuple, list)):
+            if node.n_out == 1:
+                result = vjp(Context(node, create_graph), gs[0])
+            else:
+                result = vjp(Context(node, create_graph), _fill(node, gs))
+            if type(result) is not tuple and type(result) is not list:
                 result = (result,)
             if len(result) != len(node.edges):
                 raise RuntimeError(f"the derivative rule of '{node.op.name}' returned "
@@ -276,8 +276,9 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
             for edge, g, shape, dtype in zip(node.edges, result, node.shapes, node.dtypes):
                 if edge is None or g is None:
                     continue
-                g = sum_to(g, shape)
-                if dtype is not None and g.dtype != dtype:
+                if g._data.shape != shape:
+                    g = sum_to(g, shape)
+                if g._data.dtype is not dtype and dtype is not None:
                     g = g.astype(dtype)
                 push(edge, g)
             if not retain_graph and node.op.save:
@@ -292,7 +293,51 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
                     leaf.grad = g if create_graph else g.detach()
                 else:
                     leaf.grad = add(leaf.grad, g)
+    finally:
+        _local.enabled = prev_mode
     return captured
+
+
+def _deliver(node, gs, wanted_nodes, captured, add) -> None:
+    """Hand a node's finished output gradients to ``gt.grad`` and to retain_grad tensors."""
+    for i, g in enumerate(gs):
+        if g is None:
+            continue
+        t = wanted_nodes.get((node, i))
+        if t is not None:
+            captured[id(t)] = g
+        if node.retained and i in node.retained:
+            t = node.retained[i]()
+            if t is not None:
+                t.grad = g if t.grad is None else add(t.grad, g)
+
+
+def _fill(node, gs) -> list:
+    """Zeros for the outputs of a multi-output node that received no gradient."""
+    from ..creation import zeros
+
+    dtype = node_dtype(node)
+    return [g if g is not None else zeros(shape, dtype=dtype, device=node.device)
+            for g, shape in zip(gs, node.out_shapes)]
+
+
+def _version_error(node, counter, version):
+    raise RuntimeError(
+        f"one of the tensors needed to compute the gradient of '{node.op.name}' was modified "
+        f"by an in-place operation (version {counter[0]}, saved at version {version}); use an "
+        "out-of-place op or .clone() before changing it")
+
+
+_OPS = []
+
+
+def _ops():
+    """The elementwise ops module (imported on first backward: ops import this module)."""
+    if not _OPS:
+        from ..ops import elementwise
+
+        _OPS.append(elementwise)
+    return _OPS[0]
 
 
 def node_dtype(node: Node):

@@ -5,7 +5,14 @@ from __future__ import annotations
 import functools
 import threading
 
-_local = threading.local()
+class _Local(threading.local):
+    """Per-thread autodiff state: grad mode and the GradientTapes recording in this thread."""
+
+    enabled = True
+    tapes = ()
+
+
+_local = _Local()
 
 
 def is_grad_enabled() -> bool:
@@ -14,7 +21,7 @@ def is_grad_enabled() -> bool:
     >>> gt.is_grad_enabled()
     True
     """
-    return getattr(_local, "enabled", True)
+    return _local.enabled
 
 
 class _GradMode:

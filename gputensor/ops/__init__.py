@@ -22,6 +22,7 @@ OPS: dict[str, OpDef] = {}
 METHODS: dict[str, Callable] = {}
 
 _new = object.__new__
+_local_grad_enabled = autograd.is_grad_enabled
 # errors a forward may raise for bad input; re-raised with the op's name in front
 _OP_ERRORS = (ValueError, TypeError, IndexError, RuntimeError, OverflowError)
 _EMPTY: dict = {}  # shared, never written: the attrs of attribute-less calls
@@ -66,11 +67,14 @@ def apply(op: OpDef, *inputs, **attrs):
 # Callers for one and two operands without attributes (the operators and elementwise
 # functions), with a fast path. It skips the checks only where an earlier general run of this
 # op with this dtype on this device passed them all and needed no conversion:
-# ``Device.fast[op][dtype]`` holds that run's impl.
+# ``Device.fast[op][dtype]`` holds that run's impl. Recording for autodiff is the same call
+# the general path makes.
 def unary_caller(op: OpDef):
     """A function ``f(a)`` equal to ``apply(op, a)``, faster in the common case."""
+    record = autograd.record
+
     def call(a):
-        if type(a) is Tensor and not a._requires_grad:
+        if type(a) is Tensor:
             x = a._data
             impl = a._device.fast.get(op, _EMPTY).get(x.dtype)
             if impl is not None:
@@ -81,6 +85,8 @@ def unary_caller(op: OpDef):
                 t = _new(Tensor)
                 t._data = r if r.__class__ is x.__class__ else _as_array(r, a._device)
                 t._device = a._device
+                if a._requires_grad and _local_grad_enabled():
+                    record(op, (a,), _EMPTY, (x,), [t])
                 return t
         return _apply(op, (a,), _EMPTY)
 
@@ -88,12 +94,14 @@ def unary_caller(op: OpDef):
 
 
 def binary_caller(op: OpDef):
-    """A function ``f(a, b)`` equal to ``apply(op, a, b)``, faster in the common case."""
+    """A function ``f(a, b)`` equal to ``apply(op, a, b)``, faster in the common cases: two
+    tensors of one dtype, or a tensor and a Python scalar that cannot change its dtype."""
+    record = autograd.record
+
     def call(a, b):
         if type(b) is Tensor and type(a) is Tensor:
             x, y, device = a._data, b._data, a._device
-            if (b._device is device and y.dtype is x.dtype
-                    and not (a._requires_grad or b._requires_grad)):
+            if b._device is device and y.dtype is x.dtype:
                 impl = device.fast.get(op, _EMPTY).get(x.dtype)
                 if impl is not None:
                     try:
@@ -103,8 +111,34 @@ def binary_caller(op: OpDef):
                     t = _new(Tensor)
                     t._data = r if r.__class__ is x.__class__ else _as_array(r, device)
                     t._device = device
+                    if (a._requires_grad or b._requires_grad) and _local_grad_enabled():
+                        record(op, (a, b), _EMPTY, (x, y), [t])
                     return t
+        elif type(a) is Tensor or type(b) is Tensor:
+            return with_scalar(a, b)
         return _apply(op, (a, b), _EMPTY)
+
+    def with_scalar(a, b):
+        t, s = (a, b) if type(a) is Tensor else (b, a)
+        arr = t._data
+        if not (type(s) is float and arr.dtype.kind == "f" or type(s) is int):
+            return _apply(op, (a, b), _EMPTY)  # the scalar may change the dtype
+        impl = t._device.fast.get(op, _EMPTY).get(arr.dtype)
+        if impl is None:
+            return _apply(op, (a, b), _EMPTY)
+        x, y = (arr, s) if t is a else (s, arr)
+        try:
+            r = impl(x, y)
+        except _OP_ERRORS as e:
+            _raise_from(op, e)
+        if r.__class__ is not arr.__class__:
+            r = _as_array(r, t._device)
+        out = _new(Tensor)
+        out._data = r
+        out._device = t._device
+        if t._requires_grad and _local_grad_enabled():
+            record(op, (a, b), _EMPTY, (x, y), [out])
+        return out
 
     return call
 
