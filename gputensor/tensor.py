@@ -58,9 +58,12 @@ class Tensor:
     _requires_grad = False
     grad = None
     _node = None
-    _version = None  # [count], shared by views of one storage; in-place ops bump it
+    # [data version, history version], shared by the views of one storage: in-place writes
+    # bump the first (saved-tensor checks), recorded in-place ops the second (stale views)
+    _version = None
     _retains_grad = False
     _out_idx = 0  # which output of its grad_fn this tensor is
+    _hist_version = 0  # the storage's history version when grad_fn was set
     name = None
 
     def __init__(self, data, dtype=None, device=None, requires_grad: bool = False):
@@ -81,7 +84,7 @@ class Tensor:
     def _version_counter(self) -> list:
         """The version counter of this tensor's storage, created on first need."""
         if self._version is None:
-            self._version = [0]
+            self._version = [0, 0]  # [data version, history version]
         return self._version
 
     # -- properties -----------------------------------------------------------------------
@@ -426,5 +429,6 @@ def _transfer(t: Tensor, target: Device) -> Tensor:
         if autograd.is_grad_enabled():
             from .ops.movement import TO_DEVICE
 
-            autograd.record(TO_DEVICE, [t], {"device": target}, [t._data], [out])
+            autograd.record(TO_DEVICE, [t], {"device": target, "src": t._device}, [t._data],
+                            [out])
     return out

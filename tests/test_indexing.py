@@ -58,6 +58,14 @@ def test_index_with_tensors_and_masks(device):
     assert gt.newaxis is None and t[gt.newaxis].shape == (1, 3, 4)
 
 
+def test_int_index_of_every_axis_is_a_0d_view(device):
+    _, t = grid((2, 3), device)
+    t[1, 2].fill_(-5.0)                  # t[i, j] is a 0-d view, so this writes into t
+    t[0].add_(100.0)
+    got = host(t)
+    assert got[1, 2] == -5.0 and (got[0] >= 100).all()
+
+
 def test_basic_slicing_is_a_view(device):
     _, t = grid((4, 5), device)
     v = t[1:, ::-2]
@@ -222,5 +230,7 @@ def test_indexing_matches_numpy(device, case):
         return
     assert got.shape == np.shape(want)
     np.testing.assert_array_equal(host(got), want)
-    if np.size(want):  # basic indexing gives a view, advanced indexing a copy, as in NumPy
-        assert shares_version(got, t) == np.shares_memory(want, a)
+    if np.size(want):  # basic indexing gives a view, advanced indexing a copy, as in NumPy;
+        # an int for every axis gives a 0-d view too (as in PyTorch; NumPy returns a copy)
+        full_int = isinstance(want, np.generic) and a.ndim > 0
+        assert shares_version(got, t) == (np.shares_memory(want, a) or full_int)

@@ -1,10 +1,15 @@
-"""Automatic differentiation: the graph engine, grad mode, ``gt.grad``, custom Functions and
-``gradcheck``. Both user APIs (``backward()``/``.grad`` and ``GradientTape``) run on the one
-engine in ``engine.py``."""
+"""Automatic differentiation: one graph engine (``engine.py``) behind both user APIs.
+
+- PyTorch style: ``t.backward()`` / ``.grad``, ``gt.grad``, ``no_grad`` / ``enable_grad`` /
+  ``set_grad_enabled``, custom ops with ``Function``.
+- TensorFlow style: ``GradientTape`` and ``Variable``.
+- ``gradcheck``: derivative rules against central differences in float64.
+"""
 
 from .engine import Context, Node, backward, grad, record, run_backward, sum_to  # noqa: F401
 from .mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
-
+from .tape import GradientTape  # noqa: F401
+from .variable import Variable  # noqa: F401
 
 _LAZY = {"Function": "function", "FunctionCtx": "function", "gradcheck": "checks",
          "GradcheckError": "checks"}

@@ -117,6 +117,8 @@ def record(op, inputs, attrs, args, outputs) -> None:
     for x, a in zip(inputs, args):
         if getattr(x, "_requires_grad", False) and x._data.dtype.kind == "f":
             node = x._node
+            if node is not None and x._version is not None and x._version[1] != x._hist_version:
+                _stale_error(op, x)
             edges.append((node, x._out_idx) if node is not None else (x, None))
         else:
             edges.append(None)
@@ -134,8 +136,17 @@ def record(op, inputs, attrs, args, outputs) -> None:
     for i, out in enumerate(outputs):
         if out._data.dtype.kind == "f":
             out._node, out._out_idx, out._requires_grad = node, i, True
+            if out._version is not None:  # a view: remember the storage history it saw
+                out._hist_version = out._version[1]
     for tape in _local.tapes:
         tape._record(node)
+
+
+def _stale_error(op, x):
+    raise RuntimeError(
+        f"{op.name}: an input is a view whose base was changed in place by a recorded op "
+        "after the view was taken; its gradient would be wrong: take the view again after "
+        "the in-place change")
 
 
 def _save(node: Node, save, inputs, args, outputs) -> None:
@@ -224,7 +235,9 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
 
     def push(edge, g):
         target, idx = edge
-        if idx is None:  # a leaf tensor
+        if idx is None:  # a leaf tensor: its gradient has its dtype (not the promoted one)
+            if g._data.dtype != target._data.dtype:
+                g = g.astype(target._data.dtype)
             slot = leaf_grads.get(id(target))
             if slot is None:
                 leaf_grads[id(target)] = [target, g]
@@ -235,6 +248,10 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
             if slots is None:
                 slots = node_grads[target] = [None] * target.n_out
             slots[idx] = g if slots[idx] is None else add(slots[idx], g)
+        elif edge in wanted_nodes:  # outside a tape's records, but a watched source
+            t = wanted_nodes[edge]
+            prev = captured.get(id(t))
+            captured[id(t)] = g if prev is None else add(prev, g)
 
     prev_mode = _local.enabled
     _local.enabled = create_graph
@@ -290,12 +307,21 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
                 captured[id(leaf)] = g
             elif accumulate:
                 if leaf.grad is None:
-                    leaf.grad = g if create_graph else g.detach()
+                    # a fresh, writable tensor: a rule may hand the same gradient to several
+                    # inputs, or a read-only broadcast view; optimizers update .grad in place
+                    leaf.grad = g if create_graph else _own(g)
                 else:
                     leaf.grad = add(leaf.grad, g)
     finally:
         _local.enabled = prev_mode
     return captured
+
+
+def _own(g):
+    """A detached copy of ``g`` with its own memory."""
+    from ..tensor import Tensor
+
+    return Tensor._make(g._data.copy(), g._device)
 
 
 def _deliver(node, gs, wanted_nodes, captured, add) -> None:

@@ -5,11 +5,15 @@ from __future__ import annotations
 import functools
 import threading
 
+
 class _Local(threading.local):
     """Per-thread autodiff state: grad mode and the GradientTapes recording in this thread."""
 
     enabled = True
     tapes = ()
+
+    def __init__(self):
+        self.saved_modes = []  # the modes grad-mode blocks restore on exit
 
 
 _local = _Local()
@@ -25,17 +29,29 @@ def is_grad_enabled() -> bool:
 
 
 class _GradMode:
-    """Context manager and decorator that sets grad mode inside and restores it after."""
+    """Context manager and decorator that sets grad mode inside and restores it after.
+
+    One instance may be entered several times, nested or from several threads: each entry
+    restores the mode that was on before it. Usable bare as a decorator too (``@gt.no_grad``).
+    """
 
     mode = True
 
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        if not callable(orig_func):
+            raise TypeError(f"{cls.__name__}() takes no arguments (or a function, as a bare "
+                            f"decorator), got {type(orig_func).__name__}")
+        return cls()(orig_func)
+
     def __enter__(self):
-        self.prev = is_grad_enabled()
+        _local.saved_modes.append(_local.enabled)  # per thread; blocks nest, so a stack
         _local.enabled = self.mode
         return self
 
     def __exit__(self, *exc):
-        _local.enabled = self.prev
+        _local.enabled = _local.saved_modes.pop()
         return False
 
     def __call__(self, fn):
@@ -56,8 +72,11 @@ class _GradMode:
 class no_grad(_GradMode):
     """Ops inside do not record the graph (inference, optimizer updates).
 
+    >>> x = gt.ones(2, requires_grad=True)
     >>> with gt.no_grad():
     ...     y = x * 2
+    >>> y.requires_grad
+    False
     """
 
     mode = False
@@ -66,8 +85,11 @@ class no_grad(_GradMode):
 class enable_grad(_GradMode):
     """Ops inside record the graph, even within ``no_grad``.
 
+    >>> x = gt.ones(2, requires_grad=True)
     >>> with gt.no_grad(), gt.enable_grad():
     ...     y = x * 2          # recorded
+    >>> y.requires_grad
+    True
     """
 
     mode = True
@@ -77,17 +99,29 @@ class set_grad_enabled(_GradMode):
     """Turn graph recording on or off: takes effect at once, and as a ``with`` block or a
     decorator it is undone at the end.
 
+    >>> x = gt.ones(2, requires_grad=True)
     >>> with gt.set_grad_enabled(False):
     ...     y = x * 2          # not recorded
+    >>> y.requires_grad
+    False
     """
+
+    def __new__(cls, mode: bool):
+        return object.__new__(cls)
 
     def __init__(self, mode: bool):
         self.mode = bool(mode)
         self.prev = is_grad_enabled()
+        self.thread = threading.get_ident()
         _local.enabled = self.mode
 
     def __enter__(self):
         return self
+
+    def __exit__(self, *exc):
+        if threading.get_ident() == self.thread:
+            _local.enabled = self.prev
+        return False
 
     def __call__(self, fn):
         _local.enabled = self.prev  # used as a decorator: only the decorated calls switch

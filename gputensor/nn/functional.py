@@ -17,6 +17,13 @@ Conventions shared by the losses:
   ``ignore_index`` (default -100) labels are skipped and not counted by ``'mean'``.
 * Not supported (yet): per-class ``weight=``, ``label_smoothing=``, ``pos_weight=``.
 
+Gradients: every row but ``one_hot`` has a derivative rule written with gputensor ops. The
+losses' gradients are exact closed forms (``cross_entropy`` with labels: ``(softmax -
+one_hot) / N`` over the counted labels; ignored labels get 0); float targets (``mse_loss``,
+class probabilities, the binary cross entropies) get their gradient too, integer labels and
+the dropout noise none. ``binary_cross_entropy``'s input gradient is ``(p - t) /
+max(p (1 - p), 1e-12)`` as in PyTorch, finite at p = 0 and 1.
+
 >>> import gputensor as gt
 >>> F = gt.nn.functional
 >>> F.cross_entropy(gt.zeros(2, 4), gt.tensor([1, 3])).item()  # log(4)
@@ -25,14 +32,20 @@ Conventions shared by the losses:
 
 from __future__ import annotations
 
+import math
 import operator
 
 import numpy as np
 
 from .. import dtypes as dt
+from ..creation import arange
 from ..ops import OpDef, apply, register, tensor_method
 # the activations are the elementwise ops themselves (the same objects as gt.relu etc.)
-from ..ops.elementwise import gelu, relu, sigmoid, tanh
+from ..ops.elementwise import (cast, equal, exp, gelu, greater_equal, log, maximum, not_equal,
+                               relu, sigmoid, tanh)
+from ..ops.linalg import matmul
+from ..ops.movement import expand_dims, reshape
+from ..ops.reduce import sum as _sum
 from ..tensor import Tensor
 
 __all__ = ["softmax", "log_softmax", "one_hot", "relu", "sigmoid", "tanh", "gelu", "dropout",
@@ -343,6 +356,133 @@ def _bce_logits_ref(x, target, reduction="mean"):
     return _ref_reduce(-(t * np.log(s) + (1 - t) * np.log(1 - s)), reduction)
 
 
+# -- derivative rules (gputensor ops only: they run on any device and are differentiable) ----
+# Losses: ``g`` is the gradient of the reduced loss (0-d for 'sum'/'mean') or of each
+# element's loss ('none'); ``_coef`` turns it into the factor each element's derivative gets.
+# Integer labels and the dropout noise get no gradient (None).
+def _coef(g, reduction: str, count):
+    """d(result)/d(element loss) times g: g ('none', 'sum') or g / count ('mean'); count is
+    a number or a 0-d tensor, at least 1 (the mean of nothing is nan, its gradient empty)."""
+    return g / count if reduction == "mean" else g
+
+
+def _elements(shape, cls=None) -> int:
+    """How many losses a 'mean' averages: the elements, without the class axis ``cls``."""
+    return max(math.prod(n for i, n in enumerate(shape) if i != cls), 1)
+
+
+def _norm_axis(ctx):
+    axis = ctx.attrs.get("axis", -1)
+    return None if axis is None or len(ctx.shapes[0]) == 0 else axis
+
+
+def _softmax_vjp(ctx, g):
+    # d softmax: y * (g - sum(g * y)) along the axis (y = the saved output)
+    y = ctx.out
+    return y * (g - _sum(g * y, axis=_norm_axis(ctx), keepdims=True))
+
+
+def _log_softmax_vjp(ctx, g):
+    # d log_softmax: g - softmax * sum(g), with softmax = exp(output) (finite at any logits)
+    return g - exp(ctx.out) * _sum(g, axis=_norm_axis(ctx), keepdims=True)
+
+
+def _dropout_vjp(ctx, g):
+    p = ctx.attrs.get("p", 0.5)
+    keep = cast(greater_equal(ctx.inputs[1], p), g.dtype)
+    return g * (keep * (1.0 / (1.0 - p) if p < 1 else 0.0)), None
+
+
+def _linear_vjp(ctx, g):
+    x, weight = ctx.inputs[0], ctx.inputs[1]
+    gx = matmul(g, weight) if ctx.needs[0] else None
+    gw = None
+    if ctx.needs[1]:  # sum over every batch position of outer(g, x)
+        g2 = reshape(g, (-1, weight.shape[0]))
+        gw = matmul(g2.T, reshape(x, (-1, weight.shape[1])))
+    return (gx, gw) if len(ctx.needs) == 2 else (gx, gw, g)  # the engine sums g to the bias
+
+
+def _mse_vjp(ctx, g):
+    a, b = ctx.inputs[0], ctx.inputs[1]
+    ga = _coef(g, ctx.attrs.get("reduction", "mean"), _elements(ctx.shapes[0])) * 2.0 * (a - b)
+    return ga, (-ga if ctx.needs[1] else None)
+
+
+def _label_coef(ctx, g, target, dtype):
+    """Per-label factor (labels' shape with the class axis re-inserted, size 1): g, or g over
+    the number of counted labels for 'mean', and 0 for ignored labels."""
+    keep = cast(not_equal(target, ctx.attrs.get("ignore_index", -100)), dtype)
+    if ctx.attrs.get("reduction", "mean") == "mean":
+        g = g / maximum(_sum(keep), 1.0)
+    return keep * g
+
+
+def _one_hot_like(target, shape, cls, dtype):
+    """The labels as one-hot rows along the class axis ``cls`` of ``shape`` (no host sync:
+    an ignore_index outside [0, C) simply matches no class)."""
+    classes = arange(shape[cls], device=target.device)
+    classes = reshape(classes, (-1,) + (1,) * (len(shape) - 1 - cls))
+    return cast(equal(expand_dims(target, cls), classes), dtype)
+
+
+def _class_axis_of(shape) -> int:
+    return 1 if len(shape) >= 2 else 0
+
+
+def _nll_vjp(ctx, g):
+    target = ctx.inputs[1]
+    shape, cls = ctx.shapes[0], _class_axis_of(ctx.shapes[0])
+    dtype = g.dtype
+    coef = expand_dims(_label_coef(ctx, g, target, dtype), cls)
+    return -(_one_hot_like(target, shape, cls, dtype) * coef), None
+
+
+def _cross_entropy_vjp(ctx, g):
+    logits, target = ctx.inputs[0], ctx.inputs[1]
+    shape, cls = ctx.shapes[0], _class_axis_of(ctx.shapes[0])
+    reduction = ctx.attrs.get("reduction", "mean")
+    if target.dtype.kind == "f" and tuple(target.shape) == tuple(shape):  # probabilities
+        coef = _coef(g, reduction, _elements(shape, cls))
+        if reduction == "none":
+            coef = expand_dims(coef, cls)
+        gx = gt_ = None
+        if ctx.needs[0]:  # loss = -sum(t * logp): d/dlogits = softmax * sum(t) - t
+            p = apply(SOFTMAX, logits, axis=cls)
+            gx = coef * (p * _sum(target, axis=cls, keepdims=True) - target)
+        if ctx.needs[1]:
+            gt_ = coef * -apply(LOG_SOFTMAX, logits, axis=cls)
+        return gx, gt_
+    # integer labels: (softmax - one_hot) per counted label, over their count for 'mean'
+    p = apply(SOFTMAX, logits, axis=cls)
+    coef = expand_dims(_label_coef(ctx, g, target, p.dtype), cls)
+    return (p - _one_hot_like(target, shape, cls, p.dtype)) * coef, None
+
+
+def _up32(x):
+    return x.astype(dt.float32) if x.dtype == dt.float16 else x
+
+
+def _bce_vjp(ctx, g):
+    p, t = _up32(ctx.inputs[0]), _up32(ctx.inputs[1])
+    coef = _coef(g, ctx.attrs.get("reduction", "mean"), _elements(ctx.shapes[0]))
+    gp = gt_ = None
+    if ctx.needs[0]:  # (p - t) / (p (1 - p)), the denominator kept >= 1e-12 (as PyTorch)
+        gp = coef * (p - t) / maximum(p * (1 - p), 1e-12)
+    if ctx.needs[1]:  # -(log p - log(1 - p)), the logs clamped at -100 as in the forward
+        log_p = maximum(log(maximum(p, _LOG_FLOOR)), -100.0)
+        log_q = maximum(log(maximum(1 - p, _LOG_FLOOR)), -100.0)
+        gt_ = coef * (log_q - log_p)
+    return gp, gt_
+
+
+def _bce_logits_vjp(ctx, g):
+    x, t = ctx.inputs[0], ctx.inputs[1]
+    coef = _coef(g, ctx.attrs.get("reduction", "mean"), _elements(ctx.shapes[0]))
+    gx = coef * (sigmoid(x) - t) if ctx.needs[0] else None
+    return gx, (coef * -x if ctx.needs[1] else None)
+
+
 # -- the rows -----------------------------------------------------------------------------
 def _row(name, fwd, **fields) -> OpDef:
     return register(OpDef(name, fwd, kind="composite", **fields))
@@ -367,9 +507,11 @@ _SOFTMAX_SAMPLES = ({"axis": -1}, {"axis": 0, "shapes": [[(3, 4)], [(2, 3, 4)], 
                     {"axis": None, "shapes": [[(2, 3)], [()]]})
 
 SOFTMAX = _row("softmax", _softmax_fwd, kinds="iuf", policy="float",
+               vjp=_softmax_vjp, save=("out",),
                samples=_SOFTMAX_SAMPLES, ref=_softmax_ref,
                doc="exp(x) / sum(exp(x)) along an axis, computed stably.")
 LOG_SOFTMAX = _row("log_softmax", _log_softmax_fwd, kinds="iuf", policy="float",
+                   vjp=_log_softmax_vjp, save=("out",),
                    samples=_SOFTMAX_SAMPLES, ref=_log_softmax_ref,
                    doc="x - logsumexp(x) along an axis, computed stably.")
 ONE_HOT = _row("one_hot", _one_hot_fwd, kinds="iu", policy="any", domain="unit",
@@ -378,26 +520,31 @@ ONE_HOT = _row("one_hot", _one_hot_fwd, kinds="iu", policy="any", domain="unit",
                          "shapes": [[(7,)], [(2, 3)], [()]]}),
                ref=_one_hot_ref, doc="One-hot encoding of integer class indices.")
 DROPOUT = _row("dropout", _dropout_fwd, arity=2, kinds="f", promoted=_FIRST,
+               vjp=_dropout_vjp, save=("x1",),
                samples=tuple({"p": p, "shapes": _LOSS_SHAPES, "inputs": _NOISE}
                              for p in (0.5, 0.25, 1.0)),
                ref=_dropout_ref,
                doc="Inverted dropout given uniform noise: x / (1-p) where noise >= p, else 0.")
 LINEAR = _row("linear", _linear_fwd, arity=None, kinds="iuf",
+              vjp=_linear_vjp, save=("x0", "x1"),
               samples=({"shapes": [[(4, 3), (2, 3), (2,)], [(3,), (2, 3), (2,)],
                                    [(2, 5, 3), (4, 3), (4,)], [(0, 3), (2, 3), (2,)],
                                    [(2, 0), (3, 0), (3,)]]},
                        {"shapes": [[(4, 3), (2, 3)], [(3,), (5, 3)]]}),
               ref=_linear_ref, doc="x @ weight.T + bias (PyTorch layout: weight (out, in)).")
 MSE_LOSS = _row("mse_loss", _mse_fwd, arity=2, kinds="iuf", policy="float",
+                vjp=_mse_vjp, save=("x0", "x1"),
                 samples=_with_reductions(_LOSS_SHAPES), ref=_mse_ref,
                 doc="Mean squared error.")
 NLL_LOSS = _row("nll_loss", _nll_fwd, arity=2, kinds="iuf", policy="float", promoted=_FIRST,
+                vjp=_nll_vjp, save=("x1",),
                 domain="unit",
                 samples=_with_reductions(_LABEL_SHAPES, inputs=_LABELS)
                 + ({"ignore_index": 1, "shapes": [[(6, 3), (6,)]], "inputs": _LABELS},),
                 ref=_nll_ref, doc="Negative log-likelihood of integer labels.")
 CROSS_ENTROPY = _row("cross_entropy", _cross_entropy_fwd, arity=2, kinds="iuf",
                      policy="float", promoted=_FIRST, domain="unit",
+                     vjp=_cross_entropy_vjp, save=("x0", "x1"),
                      samples=_with_reductions(_LABEL_SHAPES, inputs=_LABELS)
                      + _with_reductions(_PROB_SHAPES, inputs=_NOISE)
                      + ({"ignore_index": 0, "shapes": [[(6, 3), (6,)]], "inputs": _LABELS},),
@@ -405,12 +552,14 @@ CROSS_ENTROPY = _row("cross_entropy", _cross_entropy_fwd, arity=2, kinds="iuf",
                      doc="Cross entropy of logits against labels or class probabilities.")
 BINARY_CROSS_ENTROPY = _row("binary_cross_entropy", _bce_fwd, arity=2, kinds="iuf",
                             policy="float", promoted=_FIRST, domain="unit",
+                            vjp=_bce_vjp, save=("x0", "x1"),
                             samples=_with_reductions(_BCE_SHAPES, inputs=_PROBS),
                             ref=_bce_ref,
                             doc="Binary cross entropy of probabilities (logs clamped at -100).")
 BINARY_CROSS_ENTROPY_WITH_LOGITS = _row(
     "binary_cross_entropy_with_logits", _bce_logits_fwd, arity=2, kinds="iuf", policy="float",
-    promoted=_FIRST, samples=_with_reductions(_LOSS_SHAPES, inputs=_NOISE),
+    promoted=_FIRST, vjp=_bce_logits_vjp, save=("x0", "x1"),
+    samples=_with_reductions(_LOSS_SHAPES, inputs=_NOISE),
     ref=_bce_logits_ref,
     doc="Binary cross entropy of logits, in the stable form.")
 

@@ -16,6 +16,18 @@ and round once at the end. Python scalars never widen a tensor's dtype (``ops.ap
 with attributes, the attributes by name (``{negative_slope}``): fill them in with
 ``op.cuda.format(*input_names, **attrs)``. Rows whose C form would depend on the dtype or on a
 string attribute have none (``round``, ``bitwise_not``, ``nan_to_num``).
+
+Gradients (``vjp``/``save`` of each row, written with gputensor ops so they differentiate
+again; the engine undoes broadcasting and casts back). Conventions at the points where a
+derivative does not exist, as PyTorch: ``sign``, ``floor``, ``ceil``, ``round``, ``trunc`` and
+``floor_divide`` have zero gradient everywhere; ``abs`` and ``relu`` have gradient 0 at 0,
+``leaky_relu`` the negative slope at 0; ``maximum``/``minimum`` give the gradient to the
+picked operand and half to each on ties; ``clip`` passes it to ``x`` inside ``[min, max]``
+(bounds included), to a tensor bound where that bound was picked; ``where`` masks it into
+both branches (none to the condition); ``nan_to_num`` gives 0 where a value was replaced;
+``remainder`` gives ``1`` and ``-floor(a / b)``; ``pow`` w.r.t. the exponent needs a base
+``> 0`` (0 where the base is 0 and the exponent >= 0, NaN for a negative base); ``cast``
+casts the gradient back to the input dtype.
 """
 
 from __future__ import annotations
@@ -98,80 +110,376 @@ def _int_identity(f):
     return lambda xp, x: getattr(xp, f)(x) if x.dtype.kind == "f" else x.copy()
 
 
+# -- derivative rules (autodiff) ---------------------------------------------------------------
+# ``vjp(ctx, g)`` returns one gradient per input (None where none is needed); the engine sums
+# each back to its input's shape (broadcasting) and casts it to its dtype. Rules use gputensor
+# ops only, so they run on every backend and, under ``create_graph=True``, are differentiable
+# themselves. ``save`` names what a rule reads: "x0"/"x1"/"x*" (inputs), "out" (the output).
+_SCALAR = (int, float, bool)
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def _zeros(g):
+    from ..creation import zeros_like
+
+    return zeros_like(g)
+
+
+def _vjp_zero(ctx, g):
+    """Piecewise-constant ops (sign, floor, ceil, round, trunc, floor_divide): zero gradient
+    everywhere, as PyTorch (the jumps themselves are ignored)."""
+    z = _zeros(g)
+    return tuple(z if n else None for n in ctx.needs)
+
+
+def _vjp_identity(ctx, g):
+    return g
+
+
+def _vjp_add(ctx, g):
+    return g, g  # the engine skips inputs that need no gradient
+
+
+def _vjp_subtract(ctx, g):
+    return g, (-g if ctx.needs[1] else None)
+
+
+def _vjp_multiply(ctx, g):
+    x, y = ctx.inputs
+    n = ctx.needs
+    return (g * y if n[0] else None), (g * x if n[1] else None)
+
+
+def _vjp_divide(ctx, g):
+    x, y = ctx.inputs
+    ga = g / y
+    return ga, (-(ga * x) / y if ctx.needs[1] else None)
+
+
+def _vjp_remainder(ctx, g):
+    # a % b = a - b * floor(a / b): d/da = 1, d/db = -floor(a / b) (jumps ignored)
+    x, y = ctx.inputs
+    return g, (-(g * floor_divide(x, y)) if ctx.needs[1] else None)
+
+
+def _log_any(x):
+    """log(x) of a tensor, or of a Python scalar as a Python float (full precision)."""
+    if type(x) in _SCALAR:
+        return math.log(x) if x > 0 else (-math.inf if x == 0 else math.nan)
+    return log(x)
+
+
+def _vjp_pow(ctx, g):
+    # d/dx x**y = y * x**(y-1) (0 where y == 0, also at x == 0, as PyTorch);
+    # d/dy x**y = x**y * log(x): defined for x > 0; 0 where x == 0 and y >= 0 (as PyTorch);
+    # NaN where x < 0 (a negative base has no real logarithm)
+    x, y = ctx.inputs
+    n = ctx.needs
+    gx = gy = None
+    if n[0]:
+        if type(y) in _SCALAR:
+            gx = _zeros(g) if y == 0 else g * (x ** (y - 1) * y)
+        else:
+            gx = g * where(y == 0, 0.0, x ** (y - 1) * y)
+    if n[1]:
+        dy = x ** y * _log_any(x)
+        if type(x) not in _SCALAR:
+            gy = g * where(logical_and(x == 0, y >= 0), 0.0, dy)
+        else:
+            gy = g * (where(y >= 0, 0.0, dy) if x == 0 else dy)
+    return gx, gy
+
+
+def _vjp_negative(ctx, g):
+    return -g
+
+
+def _vjp_abs(ctx, g):
+    return g * sign(ctx.inputs[0])  # 0 at x == 0, as PyTorch
+
+
+def _vjp_square(ctx, g):
+    return g * (ctx.inputs[0] * 2)
+
+
+def _vjp_sqrt(ctx, g):
+    return g / (ctx.out * 2)
+
+
+def _vjp_rsqrt(ctx, g):
+    out = ctx.out
+    return g * (out * out * out) * -0.5
+
+
+def _vjp_reciprocal(ctx, g):
+    out = ctx.out
+    return -(g * (out * out))
+
+
+def _vjp_exp(ctx, g):
+    return g * ctx.out
+
+
+def _vjp_exp2(ctx, g):
+    return g * ctx.out * _LN2
+
+
+def _vjp_expm1(ctx, g):
+    return g * (ctx.out + 1)
+
+
+def _vjp_log(ctx, g):
+    return g / ctx.inputs[0]
+
+
+def _vjp_log1p(ctx, g):
+    return g / (ctx.inputs[0] + 1)
+
+
+def _vjp_log2(ctx, g):
+    return g / (ctx.inputs[0] * _LN2)
+
+
+def _vjp_log10(ctx, g):
+    return g / (ctx.inputs[0] * _LN10)
+
+
+def _vjp_sin(ctx, g):
+    return g * cos(ctx.inputs[0])
+
+
+def _vjp_cos(ctx, g):
+    return -(g * sin(ctx.inputs[0]))
+
+
+def _vjp_tan(ctx, g):
+    out = ctx.out
+    return g * (out * out + 1)
+
+
+def _vjp_arcsin(ctx, g):
+    x = ctx.inputs[0]
+    return g / sqrt(1 - x * x)
+
+
+def _vjp_arccos(ctx, g):
+    x = ctx.inputs[0]
+    return -(g / sqrt(1 - x * x))
+
+
+def _vjp_arctan(ctx, g):
+    x = ctx.inputs[0]
+    return g / (x * x + 1)
+
+
+def _vjp_sinh(ctx, g):
+    return g * cosh(ctx.inputs[0])
+
+
+def _vjp_cosh(ctx, g):
+    return g * sinh(ctx.inputs[0])
+
+
+def _vjp_tanh(ctx, g):
+    out = ctx.out
+    return g * (1 - out * out)
+
+
+def _vjp_arctan2(ctx, g):
+    a, b = ctx.inputs
+    n = ctx.needs
+    s = g / (a * a + b * b)
+    return (s * b if n[0] else None), (-(s * a) if n[1] else None)
+
+
+def _vjp_erf(ctx, g):
+    x = ctx.inputs[0]
+    return g * (exp(-(x * x)) * _TWO_OVER_SQRT_PI)
+
+
+def _vjp_erfc(ctx, g):
+    x = ctx.inputs[0]
+    return g * (exp(-(x * x)) * -_TWO_OVER_SQRT_PI)
+
+
+def _vjp_sigmoid(ctx, g):
+    out = ctx.out
+    return g * (out * (1 - out))
+
+
+def _vjp_relu(ctx, g):
+    return where(ctx.out > 0, g, 0.0)  # 0 at x == 0, as PyTorch
+
+
+def _vjp_gelu(ctx, g):
+    # d/dx x * Phi(x) = Phi(x) + x * phi(x)
+    x = ctx.inputs[0]
+    cdf = erfc(x * -_SQRT1_2) * 0.5
+    pdf = exp(x * x * -0.5) * _INV_SQRT_2PI
+    return g * (cdf + x * pdf)
+
+
+def _vjp_gelu_tanh(ctx, g):
+    # y = x/2 (1 + tanh(u)), u = k (c + a c^3), c = x clipped to [-10, 10] (as the forward)
+    x = ctx.inputs[0]
+    c = clip(x, -10.0, 10.0)
+    c2 = c * c
+    t = tanh((c + c2 * c * 0.044715) * _SQRT2_PI)
+    du = (c2 * (3 * 0.044715) + 1) * _SQRT2_PI
+    return g * ((t + 1) * 0.5 + x * (1 - t * t) * du * 0.5)
+
+
+def _vjp_softplus(ctx, g):
+    b = ctx.inputs[0] * ctx.attrs.get("beta", 1.0)
+    return where(b > ctx.attrs.get("threshold", 20.0), g, g * sigmoid(b))
+
+
+def _vjp_leaky_relu(ctx, g):
+    # slope 1 above zero, negative_slope at and below (as PyTorch)
+    return where(ctx.inputs[0] > 0, g, g * ctx.attrs.get("negative_slope", 0.01))
+
+
+def _vjp_elu(ctx, g):
+    x = ctx.inputs[0]
+    alpha = ctx.attrs.get("alpha", 1.0)
+    return where(x > 0, g, g * (exp(minimum(x, 0.0)) * alpha))  # no overflow where x > 0
+
+
+def _vjp_silu(ctx, g):
+    x = ctx.inputs[0]
+    s = sigmoid(x)
+    return g * (s * (x * (1 - s) + 1))
+
+
+def _vjp_extreme(larger):
+    """maximum/minimum: the gradient goes to the operand that was picked; where a == b each
+    gets half (PyTorch's choice for maximum/minimum; central differences agree)."""
+
+    def vjp(ctx, g):
+        a, b = ctx.inputs
+        n = ctx.needs
+        half = where(equal(a, b), g * 0.5, 0.0)
+        ga = where(greater(a, b) if larger else less(a, b), g, half) if n[0] else None
+        gb = where(less(a, b) if larger else greater(a, b), g, half) if n[1] else None
+        return ga, gb
+
+    return vjp
+
+
+def _vjp_clip(ctx, g):
+    # clip(x, lo, hi) = min(max(x, lo), hi): each element's gradient goes to exactly one input:
+    # x where lo <= x <= hi (bounds included, as PyTorch); lo where x < lo <= hi; hi where
+    # x > hi, and everywhere when lo > hi (the result is then hi, as NumPy)
+    x, lo, hi = ctx.inputs
+    n = ctx.needs
+    gx = where(logical_and(x >= lo, x <= hi), g, 0.0) if n[0] else None
+    glo = where(logical_and(x < lo, lo <= hi), g, 0.0) if n[1] else None
+    ghi = where(logical_or(x > hi, lo > hi), g, 0.0) if n[2] else None
+    return gx, glo, ghi
+
+
+def _vjp_where(ctx, g):
+    cond = ctx.inputs[0]
+    n = ctx.needs
+    return (None, where(cond, g, 0.0) if n[1] else None,
+            where(cond, 0.0, g) if n[2] else None)
+
+
+def _vjp_nan_to_num(ctx, g):
+    return where(isfinite(ctx.inputs[0]), g, 0.0)  # replaced values are constants
+
+
 # NaN-propagating maximum/minimum in C (NumPy semantics; fmax/fmin would drop the NaN)
 _CMAX = "(({0}) > ({1}) || ({0}) != ({0}) ? ({0}) : ({1}))"
 _CMIN = "(({0}) < ({1}) || ({0}) != ({0}) ? ({0}) : ({1}))"
 _CFMOD = "fmod((double)({0}), (double)({1}))"
 
 # -- arithmetic -------------------------------------------------------------------------------
-add = _binary("add", "add", cuda="(({0}) + ({1}))",
+add = _binary("add", "add", vjp=_vjp_add, cuda="(({0}) + ({1}))",
               doc="a + b, broadcasting (logical or for bools).",
               example="gt.add(gt.tensor([1, 2]), 10).tolist()\n    [11, 12]")
-subtract = _binary("subtract", "subtract", kinds="iuf", cuda="(({0}) - ({1}))",
+subtract = _binary("subtract", "subtract", vjp=_vjp_subtract, kinds="iuf", cuda="(({0}) - ({1}))",
                    methods=("subtract", "sub"), doc="a - b, broadcasting.",
                    example="gt.subtract(gt.tensor([5, 7]), 2).tolist()\n    [3, 5]")
-multiply = _binary("multiply", "multiply", cuda="(({0}) * ({1}))",
+multiply = _binary("multiply", "multiply", vjp=_vjp_multiply, save=("x*",),
+                   cuda="(({0}) * ({1}))",
                    methods=("multiply", "mul"),
                    doc="a * b, broadcasting (logical and for bools).",
                    example="gt.multiply(gt.tensor([1., 2.]), 3).tolist()\n    [3.0, 6.0]")
-divide = _binary("divide", "divide", policy="float", cuda="(({0}) / ({1}))",
+divide = _binary("divide", "divide", vjp=_vjp_divide, save=("x*",),
+                 policy="float", cuda="(({0}) / ({1}))",
                  domain="nonzero",
                  methods=("divide", "div", "true_divide"),
                  doc="a / b, true division: integers give the default float dtype (float32).",
                  example="gt.divide(gt.tensor([1, 3]), 2).tolist()\n    [0.5, 1.5]")
 floor_divide = _binary(
-    "floor_divide", "floor_divide", kinds="iuf", domain="nonzero",
+    "floor_divide", "floor_divide", vjp=_vjp_zero, kinds="iuf", domain="nonzero",
     cuda="floor((double)({0}) / (double)({1}))",
     doc="a // b: the floor of the quotient, as NumPy and Python (rounds toward -inf).",
     example="gt.floor_divide(gt.tensor([7, -7]), 2).tolist()\n    [3, -4]")
 remainder = _binary(
-    "remainder", "remainder", kinds="iuf", domain="nonzero",
+    "remainder", "remainder", vjp=_vjp_remainder, save=("x*",),
+    kinds="iuf", domain="nonzero",
     cuda=(f"({_CFMOD} != 0 && (({_CFMOD} < 0) != (({1}) < 0)) ? {_CFMOD} + ({1}) : {_CFMOD})"),
     doc="a % b with the sign of the divisor, as NumPy and Python (not C's fmod).",
     example="gt.remainder(gt.tensor([7, -7]), 3).tolist()\n    [1, 2]")
 pow = _binary(  # noqa: A001  gt.pow, as torch.pow
-    "pow", "power", kinds="iuf", domain="positive", cuda="pow({0}, {1})",
-    doc="a ** b. Integers to negative integer powers raise ValueError, as in NumPy.",
+    "pow", "power", vjp=_vjp_pow, save=("x*",),
+    kinds="iuf", domain="positive", cuda="pow({0}, {1})",
+    doc="a ** b. Integers to negative integer powers raise ValueError, as in NumPy. "
+        "Gradient w.r.t. b is a ** b * log(a): for a > 0; 0 where a == 0 and b >= 0, NaN "
+        "where a < 0 (as PyTorch).",
     example="gt.pow(gt.tensor([2., 3.]), 2).tolist()\n    [4.0, 9.0]")
-negative = _unary("negative", "negative", kinds="iuf", cuda="(-({0}))",
+negative = _unary("negative", "negative", vjp=_vjp_negative, kinds="iuf", cuda="(-({0}))",
                   methods=("negative", "neg"), doc="-x (bools are refused: use logical_not).",
                   example="gt.negative(gt.tensor([1, -2])).tolist()\n    [-1, 2]")
-positive = _unary("positive", lambda xp, x: +x, kinds="iuf", cuda="({0})",
+positive = _unary("positive", lambda xp, x: +x, vjp=_vjp_identity,
+                  kinds="iuf", cuda="({0})",
                   doc="+x: a copy of x.", example="gt.positive(gt.tensor([-1])).tolist()\n"
                                                   "    [-1]")
 abs = _unary(  # noqa: A001  gt.abs, as np.abs / torch.abs
-    "abs", "absolute", cuda="(({0}) < 0 ? -({0}) : ({0}))", methods=("abs", "absolute"),
+    "abs", "absolute", vjp=_vjp_abs, save=("x0",), cuda="(({0}) < 0 ? -({0}) : ({0}))",
+    methods=("abs", "absolute"),
     doc="|x|.", example="gt.abs(gt.tensor([-1.5, 2.])).tolist()\n    [1.5, 2.0]")
-sign = _unary("sign", "sign", kinds="iuf", cuda="(({0}) > 0 ? 1 : (({0}) < 0 ? -1 : ({0})))",
+sign = _unary("sign", "sign", vjp=_vjp_zero, kinds="iuf",
+              cuda="(({0}) > 0 ? 1 : (({0}) < 0 ? -1 : ({0})))",
               doc="-1, 0 or 1 by the sign of x (NaN stays NaN).",
               example="gt.sign(gt.tensor([-3., 0., 2.])).tolist()\n    [-1.0, 0.0, 1.0]")
-ceil = _unary("ceil", _int_identity("ceil"), kinds="iuf", cuda="ceil({0})",
+ceil = _unary("ceil", _int_identity("ceil"), vjp=_vjp_zero, kinds="iuf", cuda="ceil({0})",
               doc="The smallest integer >= x (integer tensors are returned unchanged).",
               example="gt.ceil(gt.tensor([1.2, -1.2])).tolist()\n    [2.0, -1.0]")
-floor = _unary("floor", _int_identity("floor"), kinds="iuf", cuda="floor({0})",
+floor = _unary("floor", _int_identity("floor"), vjp=_vjp_zero, kinds="iuf", cuda="floor({0})",
                doc="The largest integer <= x (integer tensors are returned unchanged).",
                example="gt.floor(gt.tensor([1.8, -1.2])).tolist()\n    [1.0, -2.0]")
-trunc = _unary("trunc", _int_identity("trunc"), kinds="iuf", cuda="trunc({0})",
+trunc = _unary("trunc", _int_identity("trunc"), vjp=_vjp_zero, kinds="iuf", cuda="trunc({0})",
                doc="x rounded toward zero (integer tensors are returned unchanged).",
                example="gt.trunc(gt.tensor([1.8, -1.8])).tolist()\n    [1.0, -1.0]")
-square = _unary("square", "square", kinds="iuf", cuda="(({0}) * ({0}))", doc="x * x.",
+square = _unary("square", "square", vjp=_vjp_square, save=("x0",),
+                kinds="iuf", cuda="(({0}) * ({0}))", doc="x * x.",
                 example="gt.square(gt.tensor([3, -2])).tolist()\n    [9, 4]")
-sqrt = _unary("sqrt", "sqrt", policy="float", domain="positive", cuda="sqrt({0})",
+sqrt = _unary("sqrt", "sqrt", vjp=_vjp_sqrt, save=("out",), policy="float", domain="positive",
+              cuda="sqrt({0})",
               ref=lambda x: np.sqrt(_f64(x)),
               doc="Square root (NaN below zero); integers give the default float dtype.",
               example="gt.sqrt(gt.tensor([4, 9])).tolist()\n    [2.0, 3.0]")
-rsqrt = _unary("rsqrt", lambda xp, x: xp.reciprocal(xp.sqrt(x)), policy="float",
+rsqrt = _unary("rsqrt", lambda xp, x: xp.reciprocal(xp.sqrt(x)), vjp=_vjp_rsqrt,
+               save=("out",), policy="float",
                domain="positive", cuda="rsqrt({0})", ref=lambda x: 1 / np.sqrt(_f64(x)),
                doc="1 / sqrt(x).", example="gt.rsqrt(gt.tensor([4.])).tolist()\n    [0.5]")
-reciprocal = _unary("reciprocal", "reciprocal", policy="float", domain="nonzero",
+reciprocal = _unary("reciprocal", "reciprocal", vjp=_vjp_reciprocal, save=("out",),
+                    policy="float", domain="nonzero",
                     cuda="(1 / ({0}))", ref=lambda x: 1 / _f64(x),
                     doc="1 / x; integers give the default float dtype (not integer 1 // x).",
                     example="gt.reciprocal(gt.tensor([2, 4])).tolist()\n    [0.5, 0.25]")
-maximum = _binary("maximum", "maximum", cuda=_CMAX,
-                  doc="The elementwise larger of a and b (NaN if either is NaN).",
+maximum = _binary("maximum", "maximum", vjp=_vjp_extreme(True), save=("x*",), cuda=_CMAX,
+                  doc="The elementwise larger of a and b (NaN if either is NaN). Gradient: to the "
+                      "larger one; where a == b each gets half (as PyTorch).",
                   example="gt.maximum(gt.tensor([1, 5]), 3).tolist()\n    [3, 5]")
-minimum = _binary("minimum", "minimum", cuda=_CMIN,
-                  doc="The elementwise smaller of a and b (NaN if either is NaN).",
+minimum = _binary("minimum", "minimum", vjp=_vjp_extreme(False), save=("x*",), cuda=_CMIN,
+                  doc="The elementwise smaller of a and b (NaN if either is NaN). Gradient: to the "
+                      "smaller one; where a == b each gets half (as PyTorch).",
                   example="gt.minimum(gt.tensor([1, 5]), 3).tolist()\n    [1, 3]")
 sub, mul, div, true_divide = subtract, multiply, divide, divide
 neg, absolute, power = negative, abs, pow
@@ -182,6 +490,7 @@ _ROUND = register(OpDef(
     lambda xp, x, decimals=0: (x.round(decimals) if x.dtype != dt.float16 or not decimals
                                else x.astype(dt.float32).round(decimals).astype(x.dtype)),
     kind="elementwise", kinds="iuf", samples=({}, {"decimals": 2}, {"decimals": -1}),
+    vjp=_vjp_zero,
     doc="Round half to even."))
 
 
@@ -201,10 +510,14 @@ def round(x, decimals: int = 0) -> "Tensor":  # noqa: A001  gt.round, as np.roun
     return apply(_ROUND, x, decimals=decimals)
 
 
+round.op = _ROUND
+
+
 # clip: min(max(x, lo), hi), NumPy's order, so lo > hi gives hi. A missing bound is the
 # dtype's own extreme as a weak Python scalar: it never changes the result dtype.
 _CLIP = register(OpDef(
     "clip", lambda xp, x, lo, hi: xp.minimum(xp.maximum(x, lo), hi), arity=3, kinds="iuf",
+    vjp=_vjp_clip, save=("x*",),
     cuda=_CMIN.format(_CMAX.format("{0}", "{1}"), "{2}"),
     ref=lambda x, lo, hi: np.clip(x, lo, hi), doc="Limit values to [lo, hi]."))
 
@@ -234,11 +547,13 @@ def clip(x, min=None, max=None) -> "Tensor":  # noqa: A002  NumPy's and PyTorch'
     return apply(_CLIP, x, min, max)
 
 
+clip.op = _CLIP
 clamp = clip
 
 
 _WHERE = register(OpDef(
-    "where", "where", arity=3, promoted=slice(1, None), cuda="(({0}) ? ({1}) : ({2}))",
+    "where", "where", arity=3, promoted=slice(1, None), vjp=_vjp_where, save=("x0",),
+    cuda="(({0}) ? ({1}) : ({2}))",
     samples=({"inputs": [("bool", None), (None, None), (None, None)]},),
     doc="Pick from a where cond holds, else from b (broadcasting)."))
 
@@ -275,7 +590,7 @@ _NAN_TO_NUM = register(OpDef(
     "nan_to_num",
     lambda xp, x, nan=0.0, posinf=None, neginf=None: xp.nan_to_num(
         x, nan=nan, posinf=posinf, neginf=neginf),
-    samples=({}, {"nan": 1.0, "posinf": 5.0, "neginf": -5.0}),
+    samples=({}, {"nan": 1.0, "posinf": 5.0, "neginf": -5.0}), vjp=_vjp_nan_to_num, save=("x0",),
     doc="Replace NaN and infinities by finite numbers."))
 
 
@@ -291,10 +606,17 @@ def nan_to_num(x, nan: float = 0.0, posinf: float | None = None,
     return apply(_NAN_TO_NUM, x, nan=nan, posinf=posinf, neginf=neginf)
 
 
+nan_to_num.op = _NAN_TO_NUM
+
+
 # -- exponentials, logarithms, trigonometry ----------------------------------------------------
+_MATH_SAVE = {"exp": "out", "exp2": "out", "expm1": "out", "tan": "out", "tanh": "out"}
+
+
 def _math(name, domain="any", c=None, method_alias=None, example=""):
     np_fn = getattr(np, name)
     return _unary(name, name, policy="float", domain=domain, cuda=f"{c or name}({{0}})",
+                  vjp=globals()[f"_vjp_{name}"], save=(_MATH_SAVE.get(name, "x0"),),
                   ref=lambda x: np_fn(_f64(x)),  # NumPy computes bools in float16
                   methods=(name,) if method_alias is None else (name, method_alias),
                   doc=f"{name}(x), elementwise; integers give the default float dtype.",
@@ -322,7 +644,8 @@ arctan = _math("arctan", c="atan", method_alias="atan",
 sinh = _math("sinh", example="gt.sinh(gt.tensor([0.])).tolist()\n    [0.0]")
 cosh = _math("cosh", example="gt.cosh(gt.tensor([0.])).tolist()\n    [1.0]")
 tanh = _math("tanh", example="gt.tanh(gt.tensor([0.])).tolist()\n    [0.0]")
-arctan2 = _binary("arctan2", "arctan2", policy="float", cuda="atan2({0}, {1})",
+arctan2 = _binary("arctan2", "arctan2", policy="float", vjp=_vjp_arctan2, save=("x*",),
+                  cuda="atan2({0}, {1})",
                   ref=lambda a, b: np.arctan2(_f64(a), _f64(b)),
                   methods=("arctan2", "atan2"),
                   doc="The angle of the point (b, a): atan(a / b) in the right quadrant.",
@@ -391,10 +714,11 @@ def _erfc(xp, x):
 _math_erf = np.vectorize(math.erf, otypes=[_F64])
 _math_erfc = np.vectorize(math.erfc, otypes=[_F64])
 
-erf = _unary("erf", _erf, policy="float", cuda="erf({0})", ref=lambda x: _math_erf(_f64(x)),
+erf = _unary("erf", _erf, policy="float", vjp=_vjp_erf, save=("x0",), cuda="erf({0})",
+             ref=lambda x: _math_erf(_f64(x)),
              doc="The error function 2/sqrt(pi) * integral of exp(-t^2) from 0 to x.",
              example="gt.erf(gt.tensor([0., 1e4])).tolist()\n    [0.0, 1.0]")
-erfc = _unary("erfc", _erfc, policy="float", cuda="erfc({0})",
+erfc = _unary("erfc", _erfc, policy="float", vjp=_vjp_erfc, save=("x0",), cuda="erfc({0})",
               ref=lambda x: _math_erfc(_f64(x)),
               doc="1 - erf(x), accurate also where erf(x) is close to 1.",
               example="gt.erfc(gt.tensor([0.])).tolist()\n    [1.0]")
@@ -413,12 +737,13 @@ def _sigmoid_ref(x):
         return 1.0 / (1.0 + np.exp(-_f64(x)))
 
 
-sigmoid = _unary("sigmoid", _sigmoid, policy="float", cuda="(1 / (1 + exp(-({0}))))",
+sigmoid = _unary("sigmoid", _sigmoid, policy="float", vjp=_vjp_sigmoid, save=("out",),
+                 cuda="(1 / (1 + exp(-({0}))))",
                  ref=_sigmoid_ref,
                  doc="1 / (1 + exp(-x)), computed without overflow for any x.",
                  example="gt.sigmoid(gt.tensor([0., -1e4, 1e4])).tolist()\n"
                          "    [0.5, 0.0, 1.0]")
-relu = _unary("relu", lambda xp, x: xp.maximum(x, 0), kinds="iuf",
+relu = _unary("relu", lambda xp, x: xp.maximum(x, 0), kinds="iuf", vjp=_vjp_relu, save=("out",),
               cuda="(({0}) < 0 ? 0 : ({0}))", ref=lambda x: np.where(x < 0, 0, x).astype(x.dtype),
               doc="max(x, 0) (NaN stays NaN).",
               example="gt.relu(gt.tensor([-1., 2.])).tolist()\n    [0.0, 2.0]")
@@ -440,11 +765,12 @@ def _gelu_tanh(xp, x):
 
 
 _GELU = register(OpDef(
-    "gelu", _gelu_erf, kinds="f", cuda="(0.5 * ({0}) * erfc(-({0}) * 0.7071067811865476))",
+    "gelu", _gelu_erf, kinds="f", vjp=_vjp_gelu, save=("x0",),
+    cuda="(0.5 * ({0}) * erfc(-({0}) * 0.7071067811865476))",
     ref=lambda x: 0.5 * _f64(x) * (1 + _math_erf(_f64(x) * _SQRT1_2)),
     doc="GELU, exact form x * Phi(x)."))
 _GELU_TANH = register(OpDef(
-    "gelu_tanh", _gelu_tanh, kinds="f",
+    "gelu_tanh", _gelu_tanh, kinds="f", vjp=_vjp_gelu_tanh, save=("x0",),
     cuda="(0.5 * ({0}) * (1 + tanh(0.7978845608028654 * (({0}) + 0.044715 * ({0}) * ({0}) "
          "* ({0})))))",
     ref=lambda x: 0.5 * _f64(x) * (1 + np.tanh(_SQRT2_PI * (_f64(x) + 0.044715 * _f64(x) ** 3))),
@@ -483,7 +809,7 @@ def _softplus_ref(x, beta=1.0, threshold=20.0):
 
 
 _SOFTPLUS = register(OpDef(
-    "softplus", _softplus, kinds="f", ref=_softplus_ref,
+    "softplus", _softplus, kinds="f", ref=_softplus_ref, vjp=_vjp_softplus, save=("x0",),
     cuda=("(({0}) * {beta} > {threshold} ? ({0}) : (log1p(exp(-fabs(({0}) * {beta}))) "
           "+ fmax(({0}) * {beta}, 0.0)) / {beta})"),
     samples=({}, {"beta": 2.0, "threshold": 3.0}), doc="log(1 + exp(x)), stable."))
@@ -502,6 +828,7 @@ def softplus(x, beta: float = 1.0, threshold: float = 20.0) -> "Tensor":
 _LEAKY_RELU = register(OpDef(
     "leaky_relu", lambda xp, x, negative_slope=0.01: xp.where(x >= 0, x, x * negative_slope),
     kinds="f", cuda="(({0}) < 0 ? ({0}) * {negative_slope} : ({0}))",
+    vjp=_vjp_leaky_relu, save=("x0",),
     ref=lambda x, negative_slope=0.01: np.where(_f64(x) >= 0, _f64(x),
                                                 _f64(x) * negative_slope),
     samples=({}, {"negative_slope": 0.2}), doc="x, or x * negative_slope below zero."))
@@ -521,6 +848,7 @@ _ELU = register(OpDef(
     # expm1 of min(x, 0): the branch not taken never overflows
     lambda xp, x, alpha=1.0: xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0.0))),
     kinds="f", cuda="(({0}) > 0 ? ({0}) : {alpha} * expm1({0}))",
+    vjp=_vjp_elu, save=("x0",),
     ref=lambda x, alpha=1.0: np.where(_f64(x) > 0, _f64(x), alpha * np.expm1(_f64(x))),
     samples=({}, {"alpha": 0.5}), doc="x above zero, alpha * (exp(x) - 1) below."))
 
@@ -534,7 +862,8 @@ def elu(x, alpha: float = 1.0) -> "Tensor":
     return apply(_ELU, x, alpha=float(alpha))
 
 
-silu = _unary("silu", lambda xp, x: x * _sigmoid(xp, x), kinds="f", methods=(),
+silu = _unary("silu", lambda xp, x: x * _sigmoid(xp, x), kinds="f", methods=(), vjp=_vjp_silu,
+              save=("x0",),
               cuda="(({0}) / (1 + exp(-({0}))))",
               ref=lambda x: _f64(x) * _sigmoid_ref(x),
               doc="x * sigmoid(x) (also called swish); stable for any x. Float tensors only.",
@@ -627,6 +956,7 @@ def cast(x, dtype) -> "Tensor":
 
 _CAST = register(OpDef("cast", lambda xp, x, dtype: x.astype(dtype), kind="elementwise",
                        policy="any", samples=({"dtype": dt.float64}, {"dtype": dt.int32}),
+                       vjp=_vjp_identity,  # the engine casts the gradient back
                        doc="Convert to another dtype."))
 
 

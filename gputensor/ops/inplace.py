@@ -2,11 +2,30 @@
 
 Each writes into the tensor's own storage (so views see it) and bumps the version counter
 shared with its views, which autodiff checks before using saved tensors. The ``op_`` methods
-compute the out-of-place op and write its result back with ``update``: the result must keep
-the tensor's shape (``t.add_(x)`` cannot broadcast ``t`` itself) and be castable to its dtype
-without changing kind (``int_t.div_(2)`` and ``int_t += 0.5`` raise ``TypeError``, as in
-PyTorch). A leaf tensor that requires grad refuses in-place changes outside ``gt.no_grad()``.
+compute the out-of-place op and write its result back: the result must keep the tensor's
+shape (``t.add_(x)`` cannot broadcast ``t`` itself) and be castable to its dtype without
+changing kind (``int_t.div_(2)`` and ``int_t += 0.5`` raise ``TypeError``, as in PyTorch).
 A refused call changes nothing.
+
+Autograd, as PyTorch:
+
+- A leaf tensor that requires grad refuses in-place changes outside ``gt.no_grad()``.
+- On a tensor that is part of the graph (a non-leaf that requires grad), or when the value
+  written requires grad, the out-of-place op is recorded as usual, its result is written into
+  the tensor's storage, the version counter is bumped, and the tensor is re-linked to the new
+  node (``t.grad_fn`` changes): later ops see the updated history and gradients stay correct.
+  Where the op's rule keeps its first input (``mul_``, ``pow_``...), the old value is copied
+  first so the node keeps it. ``t[idx] = v`` is recorded as the ``index_put`` row (the
+  gradient of the old value is zero at ``idx``; ``v`` gets the gradient at ``idx``, summed
+  over broadcasting), ``copy_``/``fill_``/``zero_`` as ``index_put`` at ``...``.
+- Not supported: in-place changes through a *view* (``t[0].add_(1)``, ``t.T.mul_(2)``, and
+  so ``t[0] += 1``, which Python runs as ``t[0].__iadd__(1)`` first) when the view or the
+  value requires grad: they raise ``RuntimeError`` (PyTorch rewrites the base's history;
+  gputensor does not). Write through the base instead (``t[0] = t[0] + 1``), ``clone()``
+  first, or change it under ``gt.no_grad()``. Views taken *before* an in-place change of
+  their base keep their old history: use them before the change or take them again after.
+- Changing a tensor that a recorded node saved makes that backward raise ``RuntimeError``
+  naming the op (version counters), instead of returning a wrong gradient.
 """
 
 from __future__ import annotations
@@ -14,9 +33,10 @@ from __future__ import annotations
 import numpy as np
 
 from .. import autograd
+from . import OpDef, apply, register
 from . import elementwise as ew
 from . import tensor_method
-from .movement import _index_arrays
+from .movement import _GETITEM, _index_arrays
 
 __all__ = ["setitem"]
 
@@ -58,13 +78,204 @@ def _bump(t):
     t._version_counter()[0] += 1
 
 
+# -- autograd: recording in-place changes -----------------------------------------------------
+def _wants_grad(v) -> bool:
+    return getattr(v, "_requires_grad", False)
+
+
+def _tracked(t, values=()) -> bool:
+    """Whether an in-place change of ``t`` by ``values`` must be recorded in the graph."""
+    if not autograd.is_grad_enabled():
+        return False
+    return t._requires_grad or any(_wants_grad(v) for v in values)
+
+
+def _is_view(t) -> bool:
+    """``t`` shares the storage of another tensor: it has a base array and the version
+    counter it got from its base (views made by a view op, recorded or not)."""
+    if t._data.base is None or t._version is None:
+        return False
+    return t._node is None or t._node.op.view
+
+
+def _check_view(t, op: str):
+    if _is_view(t):
+        raise RuntimeError(
+            f"{op}: in-place change of a view while autograd records it (the view or the "
+            "value requires grad) is not supported: the tensor the view was taken from "
+            "would not see it in its history (this includes base[idx] += value). Write "
+            "through that tensor instead (base[idx] = base[idx] + value), clone() the view "
+            "first, or do it under gt.no_grad()")
+
+
+def _saves_self(fn) -> bool:
+    """Does the op behind public function ``fn`` keep its first input for backward?"""
+    op = getattr(fn, "op", None)
+    return op is None or "x0" in op.save or "x*" in op.save
+
+
+def _snapshot(t):
+    """A copy of ``t``'s current value carrying ``t``'s place in the graph: what an op that
+    saves its input keeps, so that writing into ``t`` afterwards does not change it."""
+    from ..tensor import Tensor
+
+    s = Tensor._make(t._data.copy(), t._device)
+    if t._requires_grad:
+        s._node, s._out_idx, s._requires_grad = t._node, t._out_idx, True
+    return s
+
+
+def _relink(t, result) -> None:
+    """After ``result`` was written into ``t``: ``t`` now stands for ``result`` in the graph."""
+    from ..tensor import Tensor
+
+    old_node, old_idx = t._node, t._out_idx
+    if isinstance(result, Tensor) and result._requires_grad and result._node is not None:
+        t._node, t._out_idx, t._requires_grad = result._node, result._out_idx, True
+    else:  # the new value does not depend differentiably on anything: t is a constant now
+        t._node, t._out_idx, t._requires_grad = None, 0, False
+    counter = t._version_counter()
+    counter[1] += 1  # a new history for this storage: views taken before it are stale
+    t._hist_version = counter[1]
+    if t._retains_grad and old_node is not None:  # .grad follows the newest version
+        if old_node.retained:
+            old_node.retained.pop(old_idx, None)
+        if t._node is not None:
+            t.retain_grad()
+
+
+def _commit(t, result, op: str) -> "Tensor":
+    """Write ``result`` (a Tensor the graph recorded) into ``t``, bump, re-link ``t``."""
+    _value_array(t, result, op)  # device and dtype-kind checks: raise before any change
+    if result.shape != t.shape:
+        _shape_error(t, result.shape, op)
+    if result.dtype != t.dtype and result._requires_grad:
+        result = ew.cast(result, t.dtype)  # recorded: the gradient is cast back
+    t._data[...] = result._data
+    _bump(t)
+    _relink(t, result)
+    return t
+
+
+def _shape_error(t, shape, op: str):
+    raise ValueError(f"{op}: the result has shape {shape} but the tensor being updated in "
+                     f"place has shape {t.shape}; an in-place op cannot broadcast the tensor "
+                     f"itself")
+
+
+def inplace_op(t, fn, op: str, args=(), kwargs=None, saves_self: bool = True) -> "Tensor":
+    """``t = fn(t, *args, **kwargs)`` written into ``t``'s storage; returns ``t``. The one
+    path of the ``op_`` methods and augmented operators (``+=``).
+
+    The change is recorded when ``t`` or an operand requires grad. ``saves_self``: whether
+    the op keeps its first input for backward: then it is given a copy of the old value
+    (also where ``t`` itself is an operand, ``t *= t``).
+
+    >>> t = gt.ones(2); inplace_op(t, gt.multiply, "mul_", (3,)).tolist()
+    [3.0, 3.0]
+    """
+    _check_leaf(t, op)  # before computing: a refused update does nothing
+    kwargs = kwargs or {}
+    if not _tracked(t, args + tuple(kwargs.values())):
+        return update(t, fn(t, *args, **kwargs), op)
+    _check_view(t, op)
+    if saves_self:
+        src = _snapshot(t)
+        args = tuple(src if a is t else a for a in args)
+        kwargs = {k: src if v is t else v for k, v in kwargs.items()}
+    else:
+        src = t
+    return _commit(t, fn(src, *args, **kwargs), op)
+
+
+def update(t, result, op: str) -> "Tensor":
+    """Write an op's ``result`` into ``t`` in place, bump its version; when autograd records
+    the change (``t`` or ``result`` requires grad), ``t`` is re-linked to ``result``'s node.
+
+    >>> t = gt.ones(2); update(t, t * 3, "mul_").tolist()
+    [3.0, 3.0]
+    """
+    from ..tensor import Tensor
+
+    _check_leaf(t, op)
+    if _tracked(t, (result,)):
+        if not isinstance(result, Tensor):  # a constant: t's old value gets no gradient
+            _put_tracked(t, Ellipsis, result, op)
+            return t
+        _check_view(t, op)
+        return _commit(t, result, op)
+    arr = _value_array(t, result, op)
+    if getattr(arr, "shape", t.shape) != t.shape:
+        _shape_error(t, arr.shape, op)
+    t._data[...] = arr
+    _bump(t)
+    return t
+
+
+# -- t[idx] = v ---------------------------------------------------------------------------------
+def _index_put(xp, x, v, index):
+    out = x.copy()
+    out[index] = v
+    return out
+
+
+def _index_put_vjp(ctx, g):
+    index = ctx.attrs["index"]
+    n = ctx.needs
+    gx = gv = None
+    if n[0]:  # the old value is overwritten at idx: no gradient there
+        gx = ew._zeros(g) if index is Ellipsis else apply(_INDEX_PUT, g, 0.0, index=index)
+    if n[1]:  # v receives the gradient of the places it was written to
+        gv = g if index is Ellipsis else apply(_GETITEM, g, index=index)
+        extra = len(ctx.shapes[1]) - gv.ndim
+        if extra > 0:  # v had leading 1s that NumPy drops when writing
+            gv = gv.reshape((1,) * extra + gv.shape)
+        # the engine sums gv down to v's shape (v was broadcast into the indexed places)
+    return gx, gv
+
+
+_INDEX_PUT = register(OpDef(
+    "index_put", _index_put, kind="index", arity=2, vjp=_index_put_vjp,
+    samples=({"index": (slice(0, 2),), "shapes": [[(3, 4), (4,)], [(3, 4), (2, 4)]]},
+             {"index": ([0, 2],), "shapes": [[(3, 4), (2, 1)]]},
+             {"index": (Ellipsis, 1), "shapes": [[(2, 3), ()]]},
+             {"index": Ellipsis, "shapes": [[(2, 3), (3,)]]}),
+    doc="x with v written at index (out of place): what a recorded ``t[idx] = v`` is."))
+
+
+def _put_tracked(t, index, value, op: str) -> None:
+    """``t[index] = value`` recorded in the graph as ``index_put`` (``t`` re-linked)."""
+    from ..tensor import Tensor
+
+    _check_view(t, op)
+    arr = _value_array(t, value, op)
+    idx = index if index is Ellipsis else _index_arrays(index, t, op)
+    if isinstance(value, Tensor):
+        v = value if value.dtype == t.dtype else ew.cast(value, t.dtype)
+    elif type(value) in (int, float, bool):
+        v = value
+    else:
+        v = Tensor._make(arr.astype(t.dtype, copy=False), t._device)
+    try:
+        result = apply(_INDEX_PUT, t, v, index=idx)
+    except (ValueError, IndexError) as e:
+        raise type(e)(f"{op}: {e}") from None
+    t._data[...] = result._data
+    _bump(t)
+    _relink(t, result)
+
+
 def setitem(t, index, value) -> None:
-    """``t[index] = value``: writes in place, broadcasting ``value``.
+    """``t[index] = value``: writes in place, broadcasting ``value``. Under autograd (``t``
+    or ``value`` requires grad) it is recorded: gradients reach ``value`` and the rest of
+    ``t``'s old value (see the module docstring; not through a view).
 
     >>> t = gt.zeros(3); t[1:] = 5; t.tolist()
     [0.0, 5.0, 5.0]
     """
     _check_leaf(t, "setitem")
+    if _tracked(t, (value,)):
+        return _put_tracked(t, index, value, "setitem")
     arr = _value_array(t, value, "setitem")
     idx = _index_arrays(index, t, "setitem")
     try:
@@ -77,7 +288,7 @@ def setitem(t, index, value) -> None:
 @tensor_method("copy_")
 def copy_(t, src) -> "Tensor":
     """Copy ``src`` (broadcast; a tensor on another device is transferred) into ``t`` in place;
-    returns ``t``.
+    returns ``t``. Under autograd the gradient of ``t`` flows to ``src``.
 
     >>> t = gt.zeros(2); t.copy_(gt.ones(2)).tolist()
     [1.0, 1.0]
@@ -87,6 +298,13 @@ def copy_(t, src) -> "Tensor":
 
     if isinstance(src, Tensor) and src.device != t.device:
         src = src.to(t.device)  # copy_ is the explicit transfer-into API, as in PyTorch
+    if _tracked(t, (src,)):
+        try:
+            _put_tracked(t, Ellipsis, src, "copy_")
+        except ValueError as e:
+            raise ValueError(f"copy_: source of shape {getattr(src, 'shape', ())} cannot be "
+                             f"broadcast to {t.shape}") from e
+        return t
     arr = src._data if isinstance(src, Tensor) else _value_array(t, src, "copy_")
     try:
         t._data[...] = arr
@@ -99,12 +317,23 @@ def copy_(t, src) -> "Tensor":
 
 @tensor_method("fill_")
 def fill_(t, value) -> "Tensor":
-    """Set every element to ``value`` in place; returns ``t``.
+    """Set every element to ``value`` in place; returns ``t``. A one-element tensor value
+    that requires grad gets the summed gradient (as PyTorch).
 
     >>> gt.zeros(2).fill_(3).tolist()
     [3.0, 3.0]
     """
     _check_leaf(t, "fill_")
+    if _tracked(t, (value,)):
+        if _wants_grad(value):
+            if value.numel() != 1:
+                raise ValueError(f"fill_: the value must have one element, got shape "
+                                 f"{value.shape}")
+            value = value.reshape(())
+        elif hasattr(value, "item"):
+            value = value.item()
+        _put_tracked(t, Ellipsis, value, "fill_")
+        return t
     if hasattr(value, "item"):
         value = value.item()
     t._data[...] = _value_array(t, value, "fill_")
@@ -123,29 +352,13 @@ def zero_(t) -> "Tensor":
     return fill_(t, False if t.dtype.kind == "b" else 0)
 
 
-def update(t, result, op: str) -> "Tensor":
-    """Write an op's ``result`` into ``t`` in place (``t += x`` and the ``add_`` family).
-
-    >>> t = gt.ones(2); update(t, t * 3, "mul_").tolist()
-    [3.0, 3.0]
-    """
-    _check_leaf(t, op)
-    arr = _value_array(t, result, op)
-    if getattr(arr, "shape", t.shape) != t.shape:
-        raise ValueError(f"{op}: the result has shape {arr.shape} but the tensor being "
-                         f"updated in place has shape {t.shape}; an in-place op cannot "
-                         f"broadcast the tensor itself")
-    t._data[...] = arr
-    _bump(t)
-    return t
-
-
+# -- the op_ methods ------------------------------------------------------------------------------
 def _method(name: str, fn):
-    """The in-place method ``name`` (``t.exp_()``): ``update(t, fn(t, *args, **kwargs))``."""
+    """The in-place method ``name`` (``t.exp_()``): ``t = fn(t, *args, **kwargs)`` in place."""
+    saves = _saves_self(fn)
 
     def method(self, *args, **kwargs):
-        _check_leaf(self, name)  # before computing: a refused update does nothing
-        return update(self, fn(self, *args, **kwargs), name)
+        return inplace_op(self, fn, name, args, kwargs, saves)
 
     method.__name__ = method.__qualname__ = name
     method.__doc__ = (f"In place: ``t = gt.{fn.__name__}(t, ...)`` written into ``t``'s own "
@@ -186,8 +399,8 @@ def add_(t, other, alpha=1) -> "Tensor":
     >>> t = gt.ones(2); t.add_(gt.ones(2), alpha=-0.5).tolist()
     [0.5, 0.5]
     """
-    _check_leaf(t, "add_")
-    return update(t, ew.add(t, _scaled(other, alpha)), "add_")
+    return inplace_op(t, lambda s, o: ew.add(s, _scaled(o, alpha)), "add_", (other,),
+                      saves_self=False)
 
 
 @tensor_method("sub_", "subtract_")
@@ -197,8 +410,8 @@ def sub_(t, other, alpha=1) -> "Tensor":
     >>> t = gt.ones(2); t.sub_(gt.ones(2), alpha=2).tolist()
     [-1.0, -1.0]
     """
-    _check_leaf(t, "sub_")
-    return update(t, ew.subtract(t, _scaled(other, alpha)), "sub_")
+    return inplace_op(t, lambda s, o: ew.subtract(s, _scaled(o, alpha)), "sub_", (other,),
+                      saves_self=False)
 
 
 def _scaled(other, alpha):

@@ -5,6 +5,10 @@
 dispatcher promotes their dtypes together. ``unstack``, ``split`` and ``chunk`` return lists of
 views of their input (one row each for ``unstack`` and ``split``; ``chunk`` computes sizes
 and uses ``split``).
+
+The derivative rules undo each other: ``concat``'s gradient is ``split`` back into the inputs'
+sizes, ``stack``'s is ``unstack``; ``split``/``unstack`` get one gradient per output (zeros for
+outputs nothing used) and ``concat``/``stack`` them back.
 """
 
 from __future__ import annotations
@@ -39,9 +43,34 @@ def _tensors(op: str, tensors) -> list:
     return [t if isinstance(t, Tensor) else as_tensor(t, device=first.device) for t in items]
 
 
+# -- derivative rules: each join is undone by its split, and each split by its join ----------
+def _concat_vjp(ctx, g):
+    axis = ctx.attrs["axis"]
+    return tuple(apply(_SPLIT, g, sizes=tuple(s[axis] for s in ctx.shapes), axis=axis))
+
+
+def _stack_vjp(ctx, g):
+    return tuple(apply(_UNSTACK, g, axis=ctx.attrs["axis"]))
+
+
+def _per_output(gs) -> list:
+    """The gradients of a multi-output row: one per output, zeros where none flowed (the
+    engine passes a lone Tensor when the split made just one piece)."""
+    return gs if isinstance(gs, list) else [gs]
+
+
+def _unstack_vjp(ctx, gs):
+    return apply(_STACK, *_per_output(gs), axis=ctx.attrs["axis"])
+
+
+def _split_vjp(ctx, gs):
+    return apply(_CONCAT, *_per_output(gs), axis=ctx.attrs["axis"])
+
+
 # -- concat ------------------------------------------------------------------------------------
 _CONCAT = register(OpDef(
     "concat", lambda xp, *xs, axis=0: xp.concatenate(xs, axis=axis), kind="join", arity=None,
+    vjp=_concat_vjp,
     samples=({"axis": 0, "shapes": [[(2, 3), (4, 3)], [(1,), (0,), (3,)], [(2,)]]},
              {"axis": -1, "shapes": [[(2, 3), (2, 1), (2, 2)], [(2, 0, 3), (2, 0, 1)]]}),
     doc="Join tensors along an existing axis."))
@@ -79,6 +108,7 @@ cat = concatenate = concat
 # -- stack -------------------------------------------------------------------------------------
 _STACK = register(OpDef(
     "stack", lambda xp, *xs, axis=0: xp.stack(xs, axis=axis), kind="join", arity=None,
+    vjp=_stack_vjp,
     samples=({"axis": 0, "shapes": [[(2, 3), (2, 3)], [(), (), ()], [(0,), (0,)]]},
              {"axis": -1, "shapes": [[(2, 3), (2, 3), (2, 3)]]}),
     doc="Join equal-shaped tensors along a new axis."))
@@ -109,7 +139,7 @@ def _unstack(xp, x, axis=0):
 
 
 _UNSTACK = register(OpDef(
-    "unstack", _unstack, kind="join", view=True,
+    "unstack", _unstack, kind="join", view=True, vjp=_unstack_vjp,
     samples=({"axis": 0, "shapes": [[(3,)], [(3, 4)], [(0, 2)]]},
              {"axis": -1, "shapes": [[(2, 3, 4)]]}),
     doc="Split along an axis into a list of tensors without it (inverse of stack)."))
@@ -145,7 +175,7 @@ def _split(xp, x, sizes, axis=0):
 
 
 _SPLIT = register(OpDef(
-    "split", _split, kind="join", view=True,
+    "split", _split, kind="join", view=True, vjp=_split_vjp,
     samples=({"sizes": (1, 2, 3), "axis": 0, "shapes": [[(6,)], [(6, 2)]]},
              {"sizes": (2, 0, 2), "axis": -1, "shapes": [[(3, 4)]]},
              {"sizes": (0, 0), "axis": 0, "shapes": [[(0, 3)]]}),

@@ -9,16 +9,33 @@ inv / det / solve compute in float32/float64: integer inputs give the default fl
 (where NumPy gives float64), float16 is computed in float32 and returned as float16. A
 singular matrix raises ``gt.linalg.LinAlgError`` (NumPy's class, a ``ValueError``) on every
 backend (CuPy itself does not check).
+
+Gradients: every row has its rule here. ``matmul`` undoes the 1-D promotions (a vector
+operand gets a vector gradient) and leaves broadcast batch dims to the engine; ``einsum``'s
+gradient of each operand is another einsum (ellipses, implicit outputs, repeated operands,
+diagonals such as ``'ii->'`` and labels summed by one operand alone are handled);
+``tensordot`` is differentiated as the einsum it is; ``inv``: ``-A^-T g A^-T``; ``det``:
+``g det(A) A^-T`` (the cofactor matrix, also for singular A); ``solve``: both operands. The
+internal ``svd_reduced`` (used by ``norm`` and ``det``) is differentiable for distinct
+singular values.
 """
 
 from __future__ import annotations
 
+import builtins
+import functools
+
 import numpy as np
 
-from ..creation import as_tensor
+from .. import dtypes as dt
+from ..creation import as_tensor, eye
 from ..tensor import Tensor
 from . import OpDef, apply, register, tensor_method
-from .reduce import normalize_axes
+from . import movement as _mv
+from .elementwise import where
+from .movement import broadcast_to, expand_dims, reshape, squeeze
+from .reduce import exclusive_products, normalize_axes
+from .reduce import sum as _sum
 
 __all__ = ["matmul", "mm", "dot", "bmm", "outer", "tensordot", "einsum"]
 
@@ -32,9 +49,232 @@ def _operands(*xs) -> list:
     return [x if isinstance(x, Tensor) else as_tensor(x, device=device) for x in xs]
 
 
+# -- derivative rules -----------------------------------------------------------------------
+def _mT(x: Tensor) -> Tensor:
+    """The last two dims swapped (a view)."""
+    return apply(_mv._SWAPAXES, x, axis1=x.ndim - 2, axis2=x.ndim - 1)
+
+
+def _matmul_vjp(ctx, g):
+    """a @ b: g @ b^T and a^T @ g with 1-D promotion undone (a vector operand gets a vector
+    gradient); broadcast batch dims are summed down by the engine."""
+    a, b = ctx.inputs
+    na, nb = len(ctx.shapes[0]), len(ctx.shapes[1])
+    need_a, need_b = ctx.needs
+    ga = gb = None
+    if na == 1 and nb == 1:  # dot: a scalar
+        return (g * b if need_a else None), (g * a if need_b else None)
+    if na == 1:  # (k,) @ (..., k, m) -> (..., m)
+        g2 = expand_dims(g, -2)  # (..., 1, m)
+        if need_a:
+            ga = squeeze(matmul(g2, _mT(b)), -2)
+        if need_b:
+            gb = matmul(reshape(a, (a.shape[0], 1)), g2)
+    elif nb == 1:  # (..., n, k) @ (k,) -> (..., n)
+        g2 = expand_dims(g, -1)  # (..., n, 1)
+        if need_a:
+            ga = matmul(g2, reshape(b, (1, b.shape[0])))
+        if need_b:
+            gb = squeeze(matmul(_mT(a), g2), -1)
+    else:
+        if need_a:
+            ga = matmul(g, _mT(b))
+        if need_b:
+            if nb == 2 and na > 2:  # batch @ matrix (a linear layer): one matmul, no batch
+                k = a.shape[-1]
+                gb = matmul(_mT(reshape(a, (-1, k))), reshape(g, (-1, g.shape[-1])))
+            else:
+                gb = matmul(_mT(a), g)
+    return ga, gb
+
+
+def _outer_vjp(ctx, g):
+    a, b = ctx.inputs
+    ga = gb = None
+    if ctx.needs[0]:
+        ga = reshape(matmul(g, reshape(b, (-1,))), ctx.shapes[0])
+    if ctx.needs[1]:
+        gb = reshape(matmul(reshape(a, (-1,)), g), ctx.shapes[1])
+    return ga, gb
+
+
+# einsum: the gradient of each operand is another einsum of the output gradient and the other
+# operands. Subscripts are first made explicit (ellipses replaced by letters, the implicit
+# output spelled out); labels an operand sums on its own are broadcast back, and labels it
+# repeats (a diagonal) are put back on the diagonal with identity matrices.
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+@functools.lru_cache(maxsize=512)
+def _einsum_explicit(subscripts: str, shapes: tuple) -> tuple:
+    """(input terms, output term) with every dimension named by one letter."""
+    spec = subscripts.replace(" ", "")
+    lhs, arrow, rhs = spec.partition("->")
+    terms = lhs.split(",")
+    free = [c for c in _LETTERS if c not in spec]
+    n_ell = [len(s) - (len(t) - 3) if "..." in t else 0 for t, s in zip(terms, shapes)]
+    width = max(n_ell, default=0)
+    ell = "".join(free[:width])
+    out_terms = [t.replace("...", ell[width - n:]) for t, n in zip(terms, n_ell)]
+    if arrow:
+        out = rhs.replace("...", ell)
+    else:
+        counts: dict = {}
+        for t in terms:
+            for c in t.replace("...", ""):
+                counts[c] = counts.get(c, 0) + 1
+        out = ell + "".join(sorted(c for c, n in counts.items() if n == 1))
+    return tuple(out_terms), out
+
+
+def _einsum_grads(terms, out: str, operands, g, needs) -> list:
+    """The gradient of each operand (None where not needed) of einsum(terms -> out)."""
+    grads = []
+    for i, term in enumerate(terms):
+        if not needs[i]:
+            grads.append(None)
+            continue
+        x = operands[i]
+        others = [t for j, t in enumerate(terms) if j != i]
+        available = set(out).union(*others)
+        unique = "".join(dict.fromkeys(term))
+        size = {c: x.shape[term.index(c)] for c in unique}
+        target = "".join(c for c in unique if c in available)
+        spec = ",".join([out] + others) + "->" + target
+        if spec == f"{out}->{out}":
+            h = g
+        else:
+            h = apply(_EINSUM, g, *[operands[j] for j in range(len(terms)) if j != i],
+                      subscripts=spec)
+        # labels x broadcast (size 1) against the others: sum them back here
+        wide = tuple(k for k, c in enumerate(target) if size[c] == 1 and h.shape[k] != 1)
+        if wide:
+            h = _sum(h, axis=wide, keepdims=True)
+        # labels only x sums over: broadcast along them
+        if len(target) != len(unique):
+            h = reshape(h, tuple(size[c] if c in target else 1 for c in unique))
+            h = broadcast_to(h, tuple(size[c] for c in unique))
+        # repeated labels (a diagonal): h[i, ...] lands on x[i, i, ...] through identities
+        if len(unique) != len(term):
+            fresh = [c for c in _LETTERS if c not in "".join(terms) + out]
+            spelled, eyes = "", []
+            for c in term:
+                if c in spelled:
+                    f = fresh.pop(0)
+                    eyes.append(c + f)
+                    spelled += f
+                else:
+                    spelled += c
+            eye_ts = [eye(size[e[0]], dtype=h.dtype, device=h.device) for e in eyes]
+            h = apply(_EINSUM, h, *eye_ts, subscripts=",".join([unique] + eyes) + "->" + spelled)
+        grads.append(h)
+    return grads
+
+
+def _einsum_vjp(ctx, g):
+    ops = ctx.inputs
+    terms, out = _einsum_explicit(ctx.attrs["subscripts"], tuple(ctx.shapes))
+    return tuple(_einsum_grads(terms, out, ops, g, ctx.needs))
+
+
+def _tensordot_vjp(ctx, g):
+    """tensordot is einsum with generated subscripts; its rule is einsum's."""
+    axes, (sa, sb) = ctx.attrs.get("axes", 2), ctx.shapes
+    if isinstance(axes, (int, np.integer)):
+        pa, pb = range(len(sa) - int(axes), len(sa)), range(int(axes))
+    else:
+        pa, pb = (normalize_axes("tensordot", ax, sh) for ax, sh in zip(axes, (sa, sb)))
+    ta = _LETTERS[:len(sa)]
+    tb = list(_LETTERS[len(sa):len(sa) + len(sb)])
+    for i, j in zip(pa, pb):
+        tb[j] = ta[i]
+    tb = "".join(tb)
+    out = "".join(c for k, c in enumerate(ta) if k not in pa)
+    out += "".join(c for k, c in enumerate(tb) if k not in pb)
+    return tuple(_einsum_grads((ta, tb), out, ctx.inputs, g, ctx.needs))
+
+
+def _inv_vjp(ctx, g):
+    """d inv(A) = -A^-1 dA A^-1, so the gradient is -A^-T g A^-T."""
+    inv_t = _mT(ctx.out)
+    return -matmul(matmul(inv_t, g), inv_t)
+
+
+def _det_vjp(ctx, g):
+    """d det(A) / dA = adj(A)^T (the cofactor matrix) = det(A) A^-T when A is invertible.
+
+    For a singular A (an exact zero determinant, or a matrix LAPACK cannot invert) the
+    cofactor matrix is formed from an SVD, A = U S V^T: adj(A)^T = det(U) det(V) U
+    diag(prod_{j != i} s_j) V^T. It is exact: nonzero when A has rank n - 1 (the
+    determinant still changes to first order), zero when the rank is lower."""
+    a, out = ctx.inputs[0], ctx.out
+    gk = reshape(g * out, g.shape + (1, 1))
+    singular = builtins.bool((out == 0).any().item())
+    if not singular:
+        try:
+            return gk * _mT(apply(_INV, a))
+        except LinAlgError:
+            pass
+    u, s, vh = svd_reduced(a)
+    others = exclusive_products(s)
+    sgn = apply(_DET, u) * apply(_DET, vh)
+    cof = matmul(u * expand_dims(others, -2), vh) * reshape(sgn, sgn.shape + (1, 1))
+    return reshape(g, g.shape + (1, 1)) * cof
+
+
+def _solve_vjp(ctx, g):
+    """x = A^-1 b: gb = A^-T g, gA = -gb x^T (vector b: an outer product per batch)."""
+    a, x = ctx.inputs[0], ctx.out
+    vector = len(ctx.shapes[1]) == 1
+    at = _mT(a)
+    if vector:
+        gb = squeeze(apply(_SOLVE, at, expand_dims(g, -1)), -1)
+        ga = -(expand_dims(gb, -1) * expand_dims(x, -2)) if ctx.needs[0] else None
+    else:
+        gb = apply(_SOLVE, at, g)
+        ga = -matmul(gb, _mT(x)) if ctx.needs[0] else None
+    return ga, (gb if ctx.needs[1] else None)
+
+
+def _svd_vjp(ctx, gs):
+    """Reduced SVD A = U diag(S) Vh (m x n, k = min(m, n)); PyTorch's formula, valid when the
+    singular values are distinct (and nonzero where m != n):
+    gA = U [(skew(U^T gU) S + S skew(V^T gV)) / E + diag(gS)] Vh, E_jk = S_k^2 - S_j^2
+    (1 on the diagonal), plus (I - U U^T) gU S^-1 Vh when m > n, or
+    U S^-1 gVh (I - V V^T) when m < n."""
+    gu, gsv, gvh = gs
+    u, s, vh = ctx.out
+    m, n = ctx.shapes[0][-2:]
+    k = s.shape[-1]
+    if k == 0:
+        return None
+    s_row, s_col = expand_dims(s, -2), expand_dims(s, -1)
+    uhgu = matmul(_mT(u), gu)
+    uhgu = uhgu - _mT(uhgu)
+    vhgv = matmul(vh, _mT(gvh))
+    vhgv = vhgv - _mT(vhgv)
+    s2 = s * s
+    diag = eye(k, dtype=dt.bool_, device=s.device)
+    e = where(diag, 1.0, expand_dims(s2, -2) - expand_dims(s2, -1))
+    ga = (uhgu * s_row + s_col * vhgv) / e + expand_dims(gsv, -1) * eye(k, dtype=s.dtype,
+                                                                        device=s.device)
+    if m > n:
+        ga = matmul(u, ga)
+        gu_sinv = gu / where(s_row == 0, 1.0, s_row)
+        ga = ga + gu_sinv - matmul(u, matmul(_mT(u), gu_sinv))
+        return matmul(ga, vh)
+    if m < n:
+        ga = matmul(ga, vh)
+        sinv_gvh = gvh / where(s_col == 0, 1.0, s_col)
+        ga = ga + sinv_gvh - matmul(matmul(sinv_gvh, _mT(vh)), vh)
+        return matmul(u, ga)
+    return matmul(matmul(u, ga), vh)
+
+
 # -- matmul and its strict PyTorch entry points ---------------------------------------------
 _MATMUL = register(OpDef(
-    "matmul", "matmul", kind="linalg", arity=2,
+    "matmul", "matmul", kind="linalg", arity=2, vjp=_matmul_vjp,
+    save=("x0", "x1"),
     doc="Matrix product with NumPy's rules (1-D promotion, batch broadcasting).",
     samples=({"shapes": [[(2, 3), (3, 4)], [(3,), (3,)], [(3,), (3, 4)], [(2, 3), (3,)],
                          [(5, 2, 3), (3,)], [(2, 1, 3, 4), (5, 4, 2)], [(0, 3), (3, 2)],
@@ -123,7 +363,8 @@ def bmm(a, b) -> Tensor:
 
 # -- outer, tensordot, einsum ---------------------------------------------------------------
 _OUTER = register(OpDef(
-    "outer", "outer", kind="linalg", arity=2,
+    "outer", "outer", kind="linalg", arity=2, vjp=_outer_vjp,
+    save=("x0", "x1"),
     doc="Outer product of the flattened inputs.",
     samples=({"shapes": [[(3,), (4,)], [(2, 2), (3,)], [(0,), (3,)], [(), (2,)]]},)))
 
@@ -141,6 +382,7 @@ def outer(a, b) -> Tensor:
 
 _TENSORDOT = register(OpDef(
     "tensordot", "tensordot", kind="linalg", arity=2,
+    vjp=_tensordot_vjp, save=("x0", "x1"),
     doc="Sum of products over the given axes of a and b.",
     samples=({"axes": 1, "shapes": [[(2, 3), (3, 4)]]},
              {"axes": 2, "shapes": [[(2, 3, 4), (3, 4, 5)]]},
@@ -185,6 +427,7 @@ def _einsum_fwd(xp, *operands, subscripts):
 
 _EINSUM = register(OpDef(
     "einsum", _einsum_fwd, kind="linalg", arity=None,
+    vjp=_einsum_vjp, save=("x*",),
     doc="Einstein summation over the operands, as numpy.einsum.",
     samples=({"subscripts": "ij,jk->ik", "shapes": [[(2, 3), (3, 4)]]},
              {"subscripts": "bij,bjk->bik", "shapes": [[(2, 2, 3), (2, 3, 4)]]},
@@ -299,14 +542,17 @@ def _wide(*arrays):
 
 _SQUARE = [[(3, 3)], [(2, 3, 3)], [(1, 1)], [(0, 0)]]
 _INV = register(OpDef("inv", _inv_fwd, kind="linalg", kinds="iuf", policy="float",
+                      vjp=_inv_vjp, save=("out",),
                       domain="invertible", samples=({"shapes": _SQUARE},),
                       ref=lambda a: np.linalg.inv(*_wide(a)),
                       doc="Inverse of a square matrix (or of each in a batch)."))
 _DET = register(OpDef("det", _det_fwd, kind="linalg", kinds="iuf", policy="float",
+                      vjp=_det_vjp, save=("x0", "out"),
                       domain="invertible", samples=({"shapes": _SQUARE},),
                       ref=lambda a: np.linalg.det(*_wide(a)),
                       doc="Determinant of a square matrix (or of each in a batch)."))
 _SOLVE = register(OpDef("solve", _solve_fwd, kind="linalg", arity=2, kinds="iuf",
+                        vjp=_solve_vjp, save=("x0", "out"),
                         policy="float", domain="invertible",
                         samples=({"shapes": [[(3, 3), (3,)], [(3, 3), (3, 2)],
                                              [(2, 3, 3), (2, 3, 1)], [(2, 3, 3), (3,)],
@@ -339,6 +585,10 @@ def inv(a) -> Tensor:
 @tensor_method("det")
 def det(a) -> Tensor:
     """Determinant of a square matrix, or of each matrix of a batch ``(..., n, n)``.
+
+    Gradient: the cofactor matrix ``det(A) A^-T``. For a singular A it is computed from an
+    SVD instead of the inverse: nonzero for rank n-1 (the determinant still moves to first
+    order), zero for lower rank; no error and no NaN.
 
     >>> gt.linalg.det(gt.tensor([[1., 2.], [3., 4.]])).item()
     -2.0
@@ -376,3 +626,45 @@ def solve(a, b) -> Tensor:
                              f"{a.shape[:-2]} and {b.shape[:-2]} cannot be broadcast "
                              "together") from None
     return apply(_SOLVE, a, b)
+
+
+# -- reduced SVD: used by the derivative rules of norm (2, -2, 'nuc') and det -----------------
+def _svd_fwd(xp, a):
+    """U (..., m, k), S (..., k), Vh (..., k, n), k = min(m, n), with a sign convention that
+    does not depend on the backend: the largest-magnitude entry of each column of U is
+    positive (the matching row of Vh flips with it)."""
+    x = _lapack(a)
+    m, n = x.shape[-2:]
+    k = min(m, n)
+    if x.size == 0:
+        batch = x.shape[:-2]
+        return (xp.zeros(batch + (m, k), a.dtype), xp.zeros(batch + (k,), a.dtype),
+                xp.zeros(batch + (k, n), a.dtype))
+    u, s, vh = xp.linalg.svd(x, full_matrices=False)
+    pick = xp.take_along_axis(u, xp.argmax(xp.abs(u), axis=-2)[..., None, :], axis=-2)
+    flip = xp.where(pick < 0, -1.0, 1.0).astype(u.dtype)  # (..., 1, k)
+    u, vh = u * flip, vh * xp.swapaxes(flip, -1, -2)
+    return tuple(t.astype(a.dtype, copy=False) for t in (u, s, vh))
+
+
+_SVD = register(OpDef("svd", _svd_fwd, kind="linalg", kinds="f", vjp=_svd_vjp, save=("out",),
+                      samples=({"shapes": [[(3, 3)], [(4, 3)], [(2, 4)], [(2, 3, 2)],
+                                           [(0, 3)]]},),
+                      doc="Reduced singular value decomposition (U, S, Vh)."))
+
+
+def svd_reduced(a) -> list:
+    """``[U, S, Vh]`` with ``a == U @ diag(S) @ Vh``, ``k = min(m, n)`` singular values in
+    descending order (NumPy's ``svd(a, full_matrices=False)``), signs fixed so that the
+    largest-magnitude entry of each column of U is positive. Differentiable when the
+    singular values are distinct. Internal for now (the derivative rules of ``norm`` and
+    ``det`` use it); not exported as ``gt.linalg.svd``.
+
+    >>> [t.shape for t in svd_reduced(gt.ones(4, 3))]
+    [(4, 3), (3,), (3, 3)]
+    """
+    (a,) = _operands(a)
+    if a.ndim < 2:
+        raise ValueError(f"svd: expected a matrix or a batch of them (shape (..., m, n)), got "
+                         f"shape {a.shape}")
+    return apply(_SVD, a)

@@ -9,16 +9,26 @@ either are seen by autodiff. Which calls give views follows NumPy: ``reshape``/`
 
 The public functions check their arguments first (so errors name the op, the shapes and the
 axes, and a failed call changes nothing), then run one op-table row through ``apply``.
+
+Each row carries its derivative rule (``vjp``), written with gputensor ops: shape changes
+reshape the gradient back, permutations apply the inverse permutation, ``broadcast_to``
+leaves the summing to the engine, copies (``tile``, ``repeat``, ``pad``'s edge, reflect,
+symmetric and wrap modes) add their copies' gradients up, and indexing (``getitem``,
+``slice``, ``gather``, ``take``) scatters the gradient with the internal ``scatter_add`` row,
+where positions named several times ACCUMULATE (NumPy's ``add.at``). ``scatter_add``'s own
+rule is ``getitem``, so every gradient here can be differentiated again.
 """
 
 from __future__ import annotations
 
 import builtins
+import functools
 import math
 import operator
 
 import numpy as np
 
+from ..autograd import is_grad_enabled
 from . import OpDef, apply, register, tensor_method
 
 __all__ = ["contiguous", "clone", "getitem", "reshape", "view", "flatten", "ravel", "squeeze",
@@ -29,13 +39,33 @@ __all__ = ["contiguous", "clone", "getitem", "reshape", "view", "flatten", "rave
 _slice = builtins.slice  # this module defines TensorFlow's ``slice``
 _AxisError = np.exceptions.AxisError  # both a ValueError and an IndexError, as in NumPy
 
+# -- derivative rules shared by several rows ------------------------------------------------
+# Each rule gets ``ctx`` (see gputensor.autograd.engine.Context) and the output gradient ``g``
+# and is written with gputensor ops only, so it runs on every device and, under
+# create_graph=True, is itself recorded. Rows here call ``apply`` on other rows directly: the
+# attributes are known to be valid, so the public functions' checks are skipped.
+def _identity_vjp(ctx, g):
+    return g
+
+
+def _reshape_back_vjp(ctx, g):
+    """Rows that only change the shape (reshape, flatten, ravel, squeeze, expand_dims)."""
+    return apply(_RESHAPE, g, shape=ctx.shapes[0])
+
+
+def _to_device_vjp(ctx, g):
+    return g.to(ctx.attrs["src"])
+
+
 _CONTIGUOUS = register(OpDef("contiguous", lambda xp, x: xp.ascontiguousarray(x),
-                             kind="movement", doc="A row-major copy when needed."))
-_CLONE = register(OpDef("clone", lambda xp, x: x.copy(), kind="movement",
+                             kind="movement", vjp=_identity_vjp,
+                             doc="A row-major copy when needed."))
+_CLONE = register(OpDef("clone", lambda xp, x: x.copy(), kind="movement", vjp=_identity_vjp,
                         doc="A copy with its own memory."))
-# Device transfers are done by Tensor.to; the row exists for the graph and its derivative.
-TO_DEVICE = register(OpDef("to_device", lambda xp, x, device: x, kind="movement",
-                           samples=()))
+# Device transfers are done by Tensor.to, which records this row with attrs ``device`` (the
+# target) and ``src`` (where the input lives): the gradient travels back to ``src``.
+TO_DEVICE = register(OpDef("to_device", lambda xp, x, device, src=None: x, kind="movement",
+                           vjp=_to_device_vjp, samples=()))
 
 
 def contiguous(x) -> "Tensor":
@@ -136,6 +166,7 @@ def _prod(shape) -> int:
 # -- reshape, view, flatten, ravel ----------------------------------------------------------
 _RESHAPE = register(OpDef(
     "reshape", lambda xp, x, shape: x.reshape(shape), kind="movement", view=True,
+    vjp=_reshape_back_vjp,
     samples=({"shape": (3, -1), "shapes": [[(2, 3, 2)]]},
              {"shape": (-1,), "shapes": [[(2, 3, 4)]]},
              {"shape": (2, 1, 3), "shapes": [[(6,)], [(3, 2)]]},
@@ -236,7 +267,7 @@ def _flatten(xp, x, start_dim=0, end_dim=-1):
 
 
 _FLATTEN = register(OpDef(
-    "flatten", _flatten, kind="movement",
+    "flatten", _flatten, kind="movement", vjp=_reshape_back_vjp,
     samples=({"start_dim": 0, "end_dim": -1, "shapes": [[()], [(0, 3)], [(2, 3, 4)]]},
              {"start_dim": 1, "end_dim": 2, "shapes": [[(2, 3, 4, 2)]]},
              {"start_dim": -2, "end_dim": -1, "shapes": [[(2, 3, 4)]]}),
@@ -261,6 +292,7 @@ def flatten(x, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
 
 
 _RAVEL = register(OpDef("ravel", lambda xp, x: xp.ravel(x), kind="movement", view=True,
+                        vjp=_reshape_back_vjp,
                         samples=({"shapes": [[()], [(0,)], [(2, 3, 4)]]},),
                         doc="The elements as 1-D: a view when contiguous, else a copy."))
 
@@ -279,6 +311,7 @@ def ravel(x) -> "Tensor":
 # -- squeeze, expand_dims ---------------------------------------------------------------------
 _SQUEEZE = register(OpDef(
     "squeeze", lambda xp, x, axis=None: xp.squeeze(x, axis=axis), kind="movement", view=True,
+    vjp=_reshape_back_vjp,
     samples=({"axis": None, "shapes": [[()], [(1, 3, 1)], [(2, 3)]]},
              {"axis": (0,), "shapes": [[(1, 3, 1)]]},
              {"axis": (0, 2), "shapes": [[(1, 3, 1)]]},
@@ -307,6 +340,7 @@ def squeeze(x, axis=None, *, dim=None) -> "Tensor":
 
 _EXPAND_DIMS = register(OpDef(
     "expand_dims", lambda xp, x, axis: xp.expand_dims(x, axis), kind="movement", view=True,
+    vjp=_reshape_back_vjp,
     samples=({"axis": 0, "shapes": [[()], [(0,)], [(2, 3)]]},
              {"axis": -1, "shapes": [[(2, 3)]]},
              {"axis": (0, 3), "shapes": [[(2, 3)]]}),
@@ -335,8 +369,19 @@ unsqueeze = expand_dims
 
 
 # -- transpose, permute, swapaxes, moveaxis, T, mT ------------------------------------------
+def _transpose_vjp(ctx, g):
+    axes = ctx.attrs.get("axes")
+    if axes is None:  # reversing the dims is its own inverse
+        return apply(_TRANSPOSE, g, axes=None)
+    inverse = [0] * len(axes)
+    for i, a in enumerate(axes):
+        inverse[a] = i
+    return apply(_TRANSPOSE, g, axes=tuple(inverse))
+
+
 _TRANSPOSE = register(OpDef(
     "transpose", lambda xp, x, axes=None: xp.transpose(x, axes), kind="movement", view=True,
+    vjp=_transpose_vjp,
     samples=({"axes": None, "shapes": [[()], [(0, 3)], [(3, 4)], [(2, 3, 4)]]},
              {"axes": (1, 0, 2), "shapes": [[(2, 3, 4)]]},
              {"axes": (2, 0, 1), "shapes": [[(2, 3, 4)]]}),
@@ -385,7 +430,8 @@ def permute(x, *dims) -> "Tensor":
 
 _SWAPAXES = register(OpDef(
     "swapaxes", lambda xp, x, axis1, axis2: xp.swapaxes(x, axis1, axis2), kind="movement",
-    view=True, samples=({"axis1": 0, "axis2": -1, "shapes": [[(3, 4)], [(2, 3, 4)]]},),
+    view=True, vjp=lambda ctx, g: apply(_SWAPAXES, g, **ctx.attrs),  # its own inverse
+    samples=({"axis1": 0, "axis2": -1, "shapes": [[(3, 4)], [(2, 3, 4)]]},),
     doc="Swap two dims."))
 
 
@@ -406,6 +452,8 @@ swapdims = swapaxes
 _MOVEAXIS = register(OpDef(
     "moveaxis", lambda xp, x, source, destination: xp.moveaxis(x, source, destination),
     kind="movement", view=True,
+    vjp=lambda ctx, g: apply(_MOVEAXIS, g, source=ctx.attrs["destination"],
+                             destination=ctx.attrs["source"]),
     samples=({"source": 0, "destination": -1, "shapes": [[(2, 3, 4)]]},
              {"source": (0, 1), "destination": (2, 0), "shapes": [[(2, 3, 4)]]}),
     doc="Move dims to new positions, keeping the order of the others."))
@@ -450,6 +498,7 @@ tensor_method("mT")(property(_mT))
 # -- broadcast_to, expand ---------------------------------------------------------------------
 _BROADCAST_TO = register(OpDef(
     "broadcast_to", lambda xp, x, shape: xp.broadcast_to(x, shape), kind="movement", view=True,
+    vjp=_identity_vjp,  # the engine sums the gradient back to the input's shape
     samples=({"shape": (2, 3, 4), "shapes": [[()], [(3, 1)], [(4,)]]},
              {"shape": (0, 3), "shapes": [[(1, 3)]]}),
     doc="A read-only view repeating size-1 dims (and adding leading dims)."))
@@ -506,8 +555,25 @@ def expand(x, *sizes) -> "Tensor":
 
 
 # -- tile, repeat, flip, roll, pad --------------------------------------------------------------
+def _sum_axes(g, axes):
+    from .reduce import sum as _sum
+
+    return _sum(g, axis=axes) if axes else g
+
+
+def _tile_vjp(ctx, g):
+    # out dim i holds reps[i] copies of x dim i: view it as (reps[i], n_i) pairs and sum reps
+    shape, reps = ctx.shapes[0], ctx.attrs["reps"]
+    m = max(len(shape), len(reps))
+    shape_m = (1,) * (m - len(shape)) + tuple(shape)
+    reps_m = (1,) * (m - len(reps)) + tuple(reps)
+    split = tuple(v for r, n in zip(reps_m, shape_m) for v in (r, n))
+    g = apply(_RESHAPE, g, shape=split)
+    return apply(_RESHAPE, _sum_axes(g, tuple(range(0, 2 * m, 2))), shape=shape)
+
+
 _TILE = register(OpDef(
-    "tile", lambda xp, x, reps: xp.tile(x, reps), kind="movement",
+    "tile", lambda xp, x, reps: xp.tile(x, reps), kind="movement", vjp=_tile_vjp,
     samples=({"reps": (2,), "shapes": [[()], [(0,)], [(3,)], [(2, 3)]]},
              {"reps": (2, 1, 3), "shapes": [[(2, 3)]]}),
     doc="Repeat the whole tensor along each dim (NumPy's tile)."))
@@ -528,9 +594,26 @@ def tile(x, *reps) -> "Tensor":
     return apply(_TILE, x, reps=r)
 
 
+def _repeat_vjp(ctx, g):
+    shape, repeats, axis = ctx.shapes[0], ctx.attrs["repeats"], ctx.attrs.get("axis")
+    if axis is not None:
+        axis %= len(shape)
+    lead = () if axis is None else tuple(shape[:axis])
+    n = _prod(shape) if axis is None else shape[axis]
+    tail = () if axis is None else tuple(shape[axis + 1:])
+    if _is_int(repeats):  # each element's copies are adjacent: (..., n, repeats, ...) summed
+        g = apply(_RESHAPE, g, shape=lead + (n, repeats) + tail)
+        g = _sum_axes(g, (len(lead) + 1,))
+    else:  # per-element counts: scatter-add each copy onto the element it came from
+        owner = _on_device(g, np.repeat(np.arange(n), repeats))
+        g = apply(_SCATTER_ADD, g, shape=lead + (n,) + tail,
+                  index=(_slice(None),) * len(lead) + (owner,))
+    return apply(_RESHAPE, g, shape=shape)
+
+
 _REPEAT = register(OpDef(
     "repeat", lambda xp, x, repeats, axis=None: xp.repeat(x, repeats, axis),
-    kind="movement",
+    kind="movement", vjp=_repeat_vjp,
     samples=({"repeats": 2, "axis": None, "shapes": [[()], [(0,)], [(2, 3)]]},
              {"repeats": (1, 0, 2), "axis": 1, "shapes": [[(2, 3)]]},
              {"repeats": 3, "axis": -1, "shapes": [[(2, 3)]]}),
@@ -565,6 +648,7 @@ repeat_interleave = repeat
 
 _FLIP = register(OpDef(
     "flip", lambda xp, x, axis=None: xp.flip(x, axis), kind="movement", view=True,
+    vjp=lambda ctx, g: apply(_FLIP, g, **ctx.attrs),
     samples=({"axis": None, "shapes": [[()], [(0,)], [(2, 3, 4)]]},
              {"axis": 0, "shapes": [[(3, 4)]]},
              {"axis": (0, -1), "shapes": [[(2, 3, 4)]]}),
@@ -586,8 +670,15 @@ def flip(x, axis=None, *, dims=None) -> "Tensor":
     return apply(_FLIP, x, axis=axis)
 
 
+def _roll_vjp(ctx, g):
+    shift = ctx.attrs["shift"]
+    back = -shift if _is_int(shift) else tuple(-s for s in shift)
+    return apply(_ROLL, g, shift=back, axis=ctx.attrs.get("axis"))
+
+
 _ROLL = register(OpDef(
     "roll", lambda xp, x, shift, axis=None: xp.roll(x, shift, axis), kind="movement",
+    vjp=_roll_vjp,
     samples=({"shift": 2, "axis": None, "shapes": [[()], [(0,)], [(2, 3, 4)]]},
              {"shift": -1, "axis": 1, "shapes": [[(3, 4)]]},
              {"shift": (1, 5), "axis": (0, 2), "shapes": [[(2, 3, 4)]]}),
@@ -630,8 +721,27 @@ def _pad(xp, x, pad_width, mode="constant", constant_values=0):
     return xp.pad(x, pad_width, mode=mode)
 
 
+@functools.lru_cache(maxsize=64)
+def _pad_sources(shape: tuple, pad_width: tuple, mode: str) -> np.ndarray:
+    """For each element of the padded result, the flat position in the input it copies
+    (host data, computed by padding the input's positions the same way)."""
+    return np.pad(np.arange(_prod(shape)).reshape(shape), pad_width, mode=mode).reshape(-1)
+
+
+def _pad_vjp(ctx, g):
+    shape, pad_width, mode = ctx.shapes[0], ctx.attrs["pad_width"], ctx.attrs["mode"]
+    if mode == "constant":  # the padding is constant: the gradient is the interior
+        return apply(_GETITEM, g, index=tuple(_slice(b, b + n)
+                                              for (b, _), n in zip(pad_width, shape)))
+    # edge/reflect/symmetric/wrap copy input elements several times: their gradients add up
+    src = _on_device(g, _pad_sources(tuple(shape), pad_width, mode))
+    flat = apply(_RESHAPE, g, shape=(-1,))
+    return apply(_RESHAPE, apply(_SCATTER_ADD, flat, shape=(_prod(shape),), index=(src,)),
+                 shape=shape)
+
+
 _PAD = register(OpDef(
-    "pad", _pad, kind="movement",
+    "pad", _pad, kind="movement", vjp=_pad_vjp,
     samples=({"pad_width": ((1, 2), (0, 1)), "mode": "constant", "constant_values": 0,
               "shapes": [[(2, 3)], [(0, 3)]]},
              {"pad_width": ((1, 1), (2, 2)), "mode": "reflect", "shapes": [[(3, 4)]]},
@@ -694,8 +804,14 @@ def _tf_slice(xp, x, begin, size):
     return x[tuple(_slice(b, None if s == -1 else b + s) for b, s in zip(begin, size))]
 
 
+def _tf_slice_vjp(ctx, g):
+    index = tuple(_slice(b, None if s == -1 else b + s)
+                  for b, s in zip(ctx.attrs["begin"], ctx.attrs["size"]))
+    return apply(_SCATTER_ADD, g, shape=ctx.shapes[0], index=index)
+
+
 _SLICE = register(OpDef(
-    "slice", _tf_slice, kind="movement", view=True,
+    "slice", _tf_slice, kind="movement", view=True, vjp=_tf_slice_vjp,
     samples=({"begin": (1, 0), "size": (1, -1), "shapes": [[(3, 4)]]},
              {"begin": (0, 1, 2), "size": (2, 1, 2), "shapes": [[(2, 3, 4)]]},
              {"begin": (), "size": (), "shapes": [[()]]}),
@@ -749,9 +865,34 @@ def _take(xp, x, indices, axis=None):
     return xp.take(x, indices, axis=axis)
 
 
+def _gather_vjp(ctx, g):
+    # out[..., i, ...] = x[..., index[..., i, ...], ...]: scatter-add g back through the same
+    # positions (repeated indices, and index dims broadcast over size-1 input dims, add up)
+    shape, index = ctx.shapes[0], ctx.inputs[1]
+    from ..creation import arange
+
+    nd = len(shape)
+    dim = ctx.attrs["dim"] % nd
+    pos = tuple(index._data if i == dim else
+                arange(shape[i], device=g.device)._data.reshape((1,) * i + (-1,)
+                                                                 + (1,) * (nd - i - 1))
+                for i in range(nd))
+    return apply(_SCATTER_ADD, g, shape=shape, index=pos), None
+
+
+def _take_vjp(ctx, g):
+    shape, axis, idx = ctx.shapes[0], ctx.attrs.get("axis"), ctx.inputs[1]._data
+    if axis is None:  # positions in the flattened input
+        flat = apply(_SCATTER_ADD, g, shape=(_prod(shape),), index=(idx,))
+        return apply(_RESHAPE, flat, shape=shape), None
+    axis %= len(shape)
+    return apply(_SCATTER_ADD, g, shape=shape, index=(_slice(None),) * axis + (idx,)), None
+
+
 _IDX = [(None, None), ("int64", "index")]  # test inputs: data, then in-range int64 indices
 _GATHER = register(OpDef(
     "gather", _gather, kind="index", arity=2, promoted=_slice(0, 1), domain="positive",
+    vjp=_gather_vjp, save=("x1",),
     samples=({"dim": 0, "shapes": [[(6, 4), (3, 4)], [(6, 4), (0, 4)]], "inputs": _IDX},
              {"dim": -1, "shapes": [[(2, 6), (2, 5)], [(2, 3, 6), (2, 3, 2)]], "inputs": _IDX}),
     ref=lambda x, index, dim: np.take_along_axis(x, index, axis=dim),
@@ -759,6 +900,7 @@ _GATHER = register(OpDef(
 
 _TAKE = register(OpDef(
     "take", _take, kind="index", arity=2, promoted=_slice(0, 1), domain="positive",
+    vjp=_take_vjp, save=("x1",),
     samples=({"axis": None, "shapes": [[(6,), (2, 3)], [(2, 3), (4,)], [(6,), ()]],
               "inputs": _IDX},
              {"axis": 1, "shapes": [[(2, 6), (4,)], [(2, 6, 3), (2, 2)]], "inputs": _IDX}),
@@ -929,6 +1071,7 @@ def _check_index(op: str, items: list, shape: tuple) -> None:
 
 _GETITEM = register(OpDef(
     "getitem", lambda xp, x, index: x[index], kind="index", view=True,
+    vjp=lambda ctx, g: apply(_SCATTER_ADD, g, shape=ctx.shapes[0], index=ctx.attrs["index"]),
     samples=({"index": 0, "shapes": [[(3,)], [(3, 4)]]},
              {"index": (_slice(None, None, -1),), "shapes": [[(0,)], [(5,)], [(4, 3)]]},
              {"index": (Ellipsis, _slice(1, None, 2), None), "shapes": [[(2, 5)], [(2, 3, 4)]]},
@@ -945,5 +1088,74 @@ def getitem(x, index) -> "Tensor":
 
     >>> gt.arange(6).reshape(2, 3)[:, ::2].tolist()
     [[0, 2], [3, 5]]
+
+    The gradient of advanced indexing adds up over repeated indices: ``x[[0, 0]].sum()``
+    gives ``x.grad[0] == 2``.
     """
-    return apply(_GETITEM, x, index=_index_arrays(index, x))
+    index = _index_arrays(index, x)
+    if _all_ints(index, x.ndim):
+        # NumPy gives a copy for x[i, j] down to one element; x[i, j, ...] is the same value as
+        # a 0-d view, so that t[0].add_(1) changes t, as in PyTorch
+        index = (*index, Ellipsis) if isinstance(index, tuple) else (index, Ellipsis)
+    if x._requires_grad and is_grad_enabled():
+        # the gradient uses the index later: keep our own copy of index arrays, which may be
+        # the memory of a tensor (or NumPy array) the caller changes after this call
+        index = (tuple(_own(i) for i in index) if isinstance(index, tuple) else _own(index))
+    return apply(_GETITEM, x, index=index)
+
+
+def _all_ints(index, ndim: int) -> bool:
+    items = index if isinstance(index, tuple) else (index,)
+    return len(items) == ndim and ndim > 0 and all(
+        isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in items)
+
+
+def _own(item):
+    return item.copy() if hasattr(item, "dtype") else item
+
+
+# -- scatter-add: the derivative of indexing ------------------------------------------------
+def _scatter_add(xp, g, shape, index):
+    """zeros(shape) with ``g`` added at ``index`` (any NumPy index). Positions an integer
+    array index names more than once get the SUM of their values (``add.at``); indexes
+    without integer arrays never repeat a position and are a plain assignment."""
+    items = index if isinstance(index, tuple) else (index,)
+    out = xp.zeros(shape, dtype=g.dtype)
+    if any(i is False for i in items):  # x[False] selects nothing: nothing flows back
+        return out
+    # a Python True is a 0-d mask that adds a size-1 axis, exactly as None (add.at wants that)
+    items = tuple(None if i is True else xp.asarray(i) if isinstance(i, (list, np.ndarray))
+                  else i for i in items)
+    if any(getattr(i, "dtype", None) is not None and i.dtype.kind in "iu" for i in items):
+        xp.add.at(out, items, g)
+    else:
+        out[items] = g
+    return out
+
+
+def _scatter_add_vjp(ctx, g):
+    index = ctx.attrs["index"]
+    items = index if isinstance(index, tuple) else (index,)
+    if any(isinstance(i, list) for i in items):
+        index = _index_arrays(index, g, "scatter_add")
+    return apply(_GETITEM, g, index=index)
+
+
+def _on_device(like, host: np.ndarray):
+    """Host index data (NumPy) as an array on ``like``'s device, for an op's attributes."""
+    from ..backends import get_backend
+
+    return get_backend(like.device).asarray(host)
+
+
+# internal (no public function): the gradient of getitem, gather, take, slice, repeat and pad
+_SCATTER_ADD = register(OpDef(
+    "scatter_add", _scatter_add, kind="index", kinds="f", vjp=_scatter_add_vjp,
+    samples=({"shape": (5,), "index": ([0, 0, 3, 0],), "shapes": [[(4,)], [()]]},
+             {"shape": (4, 3), "index": (_slice(1, 3), [2, 2]), "shapes": [[(2, 2)]]},
+             {"shape": (3, 4), "index": 1, "shapes": [[(4,)]]},
+             {"shape": (2, 5), "index": (Ellipsis, _slice(None, None, -2)),
+              "shapes": [[(2, 3)]]},
+             {"shape": (3,), "index": ([True, False, True],), "shapes": [[(2,)]]},
+             {"shape": (3, 2), "index": (None, [1, 1]), "shapes": [[(1, 2, 2)]]}),
+    doc="zeros(shape) with g added at index; repeated positions accumulate (add.at)."))

@@ -4,8 +4,9 @@
 The forward dunders *are* the public functions (``Tensor.__add__ is gt.add``), so ``a + b``
 takes ``binary_caller``'s fast path; reflected forms swap the operands; augmented forms
 (``a += b``) compute the op and write the result into ``a``'s storage with
-``inplace.update`` (visible through views, version counter bumped; ``int += float`` raises
-``TypeError`` as in PyTorch). ``&``, ``|``, ``^`` and ``~`` are logical on bools and bitwise
+``inplace.inplace_op`` (visible through views, version counter bumped; ``int += float`` raises
+``TypeError`` as in PyTorch; under autograd ``a`` is re-linked to the op's node, see
+``ops.inplace``). ``&``, ``|``, ``^`` and ``~`` are logical on bools and bitwise
 on integers (they are the ``bitwise_*`` ops, which NumPy defines that way for bools).
 """
 
@@ -38,9 +39,10 @@ def _binary(stem, fn):
     def reflected(self, other):
         return fn(other, self)
 
+    saves = inplace._saves_self(fn)
+
     def augmented(self, other):
-        inplace._check_leaf(self, name)  # before computing: a refused update does nothing
-        return inplace.update(self, fn(self, other), name)
+        return inplace.inplace_op(self, fn, name, (other,), saves_self=saves)
 
     reflected.__name__, augmented.__name__ = f"__r{stem}__", name
     return forward, reflected, augmented

@@ -17,6 +17,12 @@ that integers average to the default float dtype rather than NumPy's float64):
 
 Empty input: ``sum`` gives 0 and ``prod`` 1; ``max min argmax argmin`` of an empty axis raise
 ``ValueError`` (they have no identity); ``logsumexp`` gives ``-inf``.
+
+Gradients (the rules next to the rows; each re-expands the output gradient to the input's
+shape for every ``axis``/``keepdims``): ``max``/``min`` split the gradient evenly among tied
+extreme elements (PyTorch's ``amax``/``amin``); ``prod`` and ``cumprod`` are exact with zeros
+(no division by x, second derivatives included); ``std`` at a constant slice and the norms at
+their kinks use the subgradients documented in ``norm``; ``logsumexp`` gives softmax weights.
 """
 
 from __future__ import annotations
@@ -30,7 +36,12 @@ from .. import dtypes as dt
 from ..creation import as_tensor
 from ..tensor import Tensor
 from . import OpDef, apply, register, tensor_method
-from .elementwise import cast
+from . import movement as _mv
+from .. import autograd as _autograd
+from .elementwise import (abs as _abs, cast, equal, exp, isnan, logical_and, logical_or, sign,
+                          where)
+from .join import concat
+from .movement import broadcast_to, flip, moveaxis, reshape, transpose
 
 __all__ = ["sum", "mean", "max", "min", "prod", "argmax", "argmin", "var", "std", "all",
            "any", "logsumexp", "norm", "cumsum", "cumprod",
@@ -125,13 +136,279 @@ def _reduce(op: OpDef, x, axis, keepdims, dim, keepdim, dtype=None, *, nonempty=
     return cast(apply(op, cast(x, dtype), axis=axes, keepdims=keepdims, **attrs), dtype)
 
 
+# -- derivative rules -----------------------------------------------------------------------
+# A reduction's output gradient ``g`` has the output's shape; each rule first re-expands it
+# to the input's shape (the engine only sums broadcast dims down, it never expands).
+def _keep_shape(shape: tuple, axes) -> tuple:
+    """The output shape with keepdims=True (reduced axes kept with size 1)."""
+    if axes is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _kept(g: Tensor, shape: tuple, axes) -> Tensor:
+    """``g`` reshaped to the keepdims shape (a no-op when it already has it)."""
+    k = _keep_shape(shape, axes)
+    return g if g.shape == k else apply(_mv._RESHAPE, g, shape=k)
+
+
+def _expand(g: Tensor, shape: tuple, axes) -> Tensor:
+    """``g`` of a reduction over ``axes`` broadcast back to the input ``shape`` (a view)."""
+    shape = tuple(shape)
+    if g.shape == shape:
+        return g
+    if g.ndim != len(shape) and axes is not None and sorted(axes) != list(range(len(axes))):
+        g = _kept(g, shape, axes)  # reduced axes not leading: put their size-1 dims back
+    return apply(_mv._BROADCAST_TO, g, shape=shape)
+
+
+def _count(shape: tuple, axes) -> int:
+    """How many elements each output element reduces."""
+    n = 1
+    for i, s in enumerate(shape):
+        if axes is None or i in axes:
+            n *= s
+    return n
+
+
+def _has_zero(x: Tensor) -> bool:
+    """Whether ``x`` holds an exact zero (one device-to-host read)."""
+    return builtins.bool((x == 0).any().item())
+
+
+def _axes(ctx) -> tuple | None:
+    """The op's ``axis`` attribute normalised (rows may be applied with raw attributes)."""
+    axis = ctx.attrs.get("axis")
+    if axis is None or (type(axis) is tuple and builtins.all(
+            type(a) is int and a >= 0 for a in axis)):
+        return axis
+    return normalize_axes("reduce", axis, ctx.shapes[0])
+
+
+def _sum_vjp(ctx, g):
+    return _expand(g, ctx.shapes[0], _axes(ctx))
+
+
+def _mean_vjp(ctx, g):
+    shape, axes = ctx.shapes[0], _axes(ctx)
+    n = _count(shape, axes)
+    return _expand(g * (1.0 / n if n else 1.0), shape, axes)
+
+
+def exclusive_products(t: Tensor) -> Tensor:
+    """``out[..., i] = prod(t[..., j] for j != i)`` along the last axis, without dividing
+    (exact with zeros): the exclusive cumulative products from the left times those from the
+    right. Differentiable (cumprod, concat and flip all have rules)."""
+    from ..creation import ones, ones_like
+
+    n = t.shape[-1]
+    if n == 1:
+        return ones_like(t)
+
+    one = ones(t.shape[:-1] + (1,), dtype=t.dtype, device=t.device)
+    left = cumprod(concat([one, t[..., :n - 1]], axis=-1), axis=-1)
+    r = flip(t, axis=-1)
+    right = flip(cumprod(concat([one, r[..., :n - 1]], axis=-1), axis=-1), axis=-1)
+    return left * right
+
+
+def _prod_vjp(ctx, g):
+    """d prod / d x_i = the product of the other elements. Without zeros in ``x`` that is
+    out / x_i (exact, and so are its derivatives); with a zero anywhere the products of the
+    others are formed directly from exclusive cumulative products, without dividing: at a
+    lone zero the gradient is the product of the rest, everywhere else in that slice 0, and
+    the rule stays exactly differentiable (second derivatives included)."""
+    x, axes, shape = ctx.inputs[0], _axes(ctx), ctx.shapes[0]
+    if axes == () or x.numel() == 0:
+        return _expand(g, shape, axes)
+    gk = _kept(g, shape, axes)
+    if not _has_zero(x):
+        return gk * _kept(ctx.out, shape, axes) / x
+    nd = x.ndim
+    red = list(range(nd)) if axes is None else sorted(axes)
+    keep = [i for i in range(nd) if i not in red]
+    perm = keep + red
+    xt = transpose(x, axes=tuple(perm)) if perm != list(range(nd)) else x
+    moved = xt.shape
+    m = _count(shape, axes)
+    others = reshape(exclusive_products(reshape(xt, moved[:len(keep)] + (m,))), moved)
+    if perm != list(range(nd)):
+        inverse = [0] * nd
+        for i, a in enumerate(perm):
+            inverse[a] = i
+        others = transpose(others, axes=tuple(inverse))
+    return gk * others
+
+
+def _extreme_vjp(ctx, g):
+    """max/min: the gradient goes to the elements equal to the result, split evenly among
+    tied elements (as PyTorch's ``amax``/``amin``); where the result is NaN, to the NaNs."""
+    x, axes = ctx.inputs[0], _axes(ctx)
+    shape = ctx.shapes[0]
+    out = _kept(ctx.out, shape, axes)
+    mask = logical_or(equal(x, out), isnan(x))
+    count = sum(mask, axis=axes, keepdims=True, dtype=g.dtype)
+    return where(mask, _kept(g, shape, axes) / count, 0.0)
+
+
+def _var_factor(shape, axes, ddof) -> float:
+    n = _count(shape, axes) - ddof
+    return 1.0 / n if n > 0 else float("nan")
+
+
+def _var_vjp(ctx, g):
+    x, axes = ctx.inputs[0], _axes(ctx)
+    shape = ctx.shapes[0]
+    c = x - mean(x, axis=axes, keepdims=True)
+    return _kept(g, shape, axes) * c * (2.0 * _var_factor(shape, axes, ctx.attrs.get("ddof", 0)))
+
+
+def _std_vjp(ctx, g):
+    """d std = (x - mean) / ((n - ddof) std); where std is 0 (all elements equal) the
+    gradient is 0 (a subgradient, as PyTorch)."""
+    x, axes = ctx.inputs[0], _axes(ctx)
+    shape = ctx.shapes[0]
+    out = _kept(ctx.out, shape, axes)
+    c = x - mean(x, axis=axes, keepdims=True)
+    scale = _kept(g, shape, axes) / where(out == 0, 1.0, out)
+    return c * scale * _var_factor(shape, axes, ctx.attrs.get("ddof", 0))
+
+
+def _logsumexp_vjp(ctx, g):
+    """g * softmax(x) over the axes: exp(x - out), stable because out >= max(x); a slice of
+    only -inf gives 0."""
+    x, axes = ctx.inputs[0], _axes(ctx)
+    shape = ctx.shapes[0]
+    out = _kept(ctx.out, shape, axes)
+    out = where(out == -np.inf, 0.0, out)
+    return _kept(g, shape, axes) * exp(x - out)
+
+
+def _split_ties(values: Tensor, target: Tensor, axes) -> Tensor:
+    """1/count where ``values`` equals ``target`` (broadcast), 0 elsewhere: ties split."""
+    mask = logical_or(equal(values, target), isnan(values))
+    count = sum(mask, axis=axes, keepdims=True, dtype=target.dtype)
+    return where(mask, 1.0 / count, 0.0)
+
+
+def _norm_vjp(ctx, g):
+    """Gradients of every norm ``norm`` computes; at points where the norm is not
+    differentiable a subgradient is used: 0 at x = 0 for the 2-norm, the Frobenius norm and
+    other p-norms, sign(x) (0 at x_i = 0) for the 1-norm; inf/-inf norms and the matrix 1/inf
+    norms split the gradient evenly among the tied maximal (minimal) entries, rows or
+    columns; ord=0 (a count) has gradient 0; the matrix 2/-2/'nuc' norms use the singular
+    vectors of the largest/smallest/all singular values (through an SVD)."""
+    x, out = ctx.inputs[0], ctx.out
+    ord_, axes = ctx.attrs.get("ord"), _axes(ctx)
+    shape = ctx.shapes[0]
+    nd = len(shape)
+    if axes is None:
+        if ord_ is None or nd not in (1, 2):
+            ord_ = None
+        axes = tuple(range(nd))
+    ok = _kept(out, shape, axes)
+    gk = _kept(g, shape, axes)
+    if ord_ is None or ord_ in ("fro", "f") or (ord_ == 2 and len(axes) == 1):
+        return x * (gk / where(ok == 0, 1.0, ok))  # 2-norm / Frobenius: x / |x|
+    if len(axes) == 1:  # vector norms
+        if ord_ == 0:
+            return broadcast_to(gk * 0.0, shape)
+        if ord_ == 1:
+            return sign(x) * gk
+        if ord_ in (np.inf, -np.inf):
+            ax = _abs(x)
+            return sign(x) * (_split_ties(ax, ok, axes) * gk)
+        p = float(ord_)
+        r = _abs(x) / where(ok == 0, 1.0, ok)
+        if p >= 1:
+            return sign(x) * r ** (p - 1.0) * gk
+        zero = x == 0  # |x|^(p-1) is infinite there: the subgradient 0
+        return where(zero, 0.0, sign(x) * where(zero, 1.0, r) ** (p - 1.0) * gk)
+    row, col = axes  # matrix norms
+    if ord_ in (1, -1, np.inf, -np.inf):
+        # 1: the largest column sum (sum over rows); inf: the largest row sum
+        inner, outer = (row, col) if ord_ in (1, -1) else (col, row)
+        sums = sum(_abs(x), axis=inner, keepdims=True)
+        return sign(x) * (_split_ties(sums, ok, (outer,)) * gk)
+    from .linalg import svd_reduced
+    from .linalg import matmul as _matmul
+
+    xm = moveaxis(x, (row, col), (-2, -1))
+    u, _, vh = svd_reduced(xm)
+    if ord_ == 2:
+        u, vh = u[..., :, :1], vh[..., :1, :]
+    elif ord_ == -2:
+        u, vh = u[..., :, -1:], vh[..., -1:, :]
+    return moveaxis(_matmul(u, vh), (-2, -1), (row, col)) * gk
+
+
+def _flat_axis(ctx):
+    """(axis to work on, the shape the op computed on): None flattens, 0-d counts as (1,)."""
+    axis, shape = ctx.attrs.get("axis"), ctx.shapes[0]
+    if axis is None:
+        return 0, (_count(shape, None),)
+    shape = shape or (1,)
+    return normalize_axes("cumulative", axis, shape)[0], shape
+
+
+def _rev_cumsum(v: Tensor, axis: int) -> Tensor:
+    """sum(v[k] for k >= i) along ``axis``."""
+    return flip(cumsum(flip(v, axis=axis), axis=axis), axis=axis)
+
+
+def _cumsum_vjp(ctx, g):
+    axis, _ = _flat_axis(ctx)
+    gx = _rev_cumsum(g, axis)
+    return gx if gx.shape == ctx.shapes[0] else reshape(gx, ctx.shapes[0])
+
+
+def _cumprod_vjp(ctx, g):
+    """d/dx_i sum_k g_k y_k = sum_{k>=i} g_k prod_{j<=k, j!=i} x_j.
+
+    Without zeros: reverse-cumsum(g * y) / x, O(n). With zeros, first derivatives use the
+    O(n) first-zero form (before the first zero the division form holds; at the first zero
+    it is reverse-cumsum(g * cumprod(x with that zero set to 1)); after it 0). That form is
+    not the exact derivative of itself, so when the gradient is being recorded
+    (create_graph) an exact O(n^2) form is used instead: the products of all but x_i of
+    each prefix, from one cumprod of an (n, n) masked copy, as PyTorch does."""
+    x, out = ctx.inputs[0], ctx.out
+    axis, work = _flat_axis(ctx)
+    shape = ctx.shapes[0]
+    if x.shape != work:
+        x = reshape(x, work)
+    if x.numel() == 0:
+        return reshape(g, shape)
+    if not _has_zero(x):
+        gx = _rev_cumsum(g * out, axis) / x
+    elif not _autograd.is_grad_enabled():
+        zero = x == 0
+        seen = cumsum(zero, axis=axis)
+        before, first = seen == 0, logical_and(zero, seen == 1)
+        t0 = _rev_cumsum(g * out, axis) / where(before, x, 1.0)
+        t1 = _rev_cumsum(g * cumprod(where(first, 1.0, x), axis=axis), axis)
+        gx = where(before, t0, where(first, t1, 0.0))
+    else:
+        from ..creation import arange
+
+        n = work[axis]
+        xm, gm = moveaxis(x, axis, -1), moveaxis(g, axis, -1)
+        i = arange(n, device=x.device)
+        diag = equal(reshape(i, (n, 1)), i)
+        upper = reshape(i, (n, 1)) <= i  # k >= i
+        a = where(diag, 1.0, reshape(xm, xm.shape[:-1] + (1, n)))  # a[.., i, j]
+        c = cumprod(a, axis=-1)  # prod_{j <= k, j != i} x_j
+        gk = reshape(gm, gm.shape[:-1] + (1, n))
+        gx = moveaxis(sum(where(upper, c * gk, 0.0), axis=-1), -1, axis)
+    return gx if gx.shape == shape else reshape(gx, shape)
+
+
 # -- test samples: axis None, int, negative, tuple, empty tuple, keepdims; 0-d and empty ----
 _AXIS_SAMPLES = (
     {},
     {"axis": 1, "shapes": [[(2, 3, 4)], [(3, 0)], [(0, 3)]]},
     {"axis": -1, "keepdims": True, "shapes": [[(2, 3, 4)], [(5,)]]},
     {"axis": (0, 2), "shapes": [[(2, 3, 4)]]},
-    {"axis": [0, -1], "keepdims": True, "shapes": [[(2, 3, 4)]]},
+    {"axis": (0, -1), "keepdims": True, "shapes": [[(2, 3, 4)]]},
     {"axis": (), "shapes": [[(2, 3)]]},
     {"keepdims": True, "shapes": [[()], [(2, 3)]]},
 )
@@ -142,16 +419,21 @@ def _row(name, fwd, **fields):
     return register(OpDef(name, fwd, kind="reduce", **fields))
 
 
-_SUM = _row("sum", "sum", policy="sum", doc="Sum of elements over axes.")
-_PROD = _row("prod", "prod", policy="sum", domain="unit", doc="Product of elements over axes.")
-_MEAN = _row("mean", "mean", policy="float", doc="Arithmetic mean over axes.")
-_MAX = _row("max", "max", doc="Largest element over axes.")
-_MIN = _row("min", "min", doc="Smallest element over axes.")
+_SUM = _row("sum", "sum", policy="sum", vjp=_sum_vjp, doc="Sum of elements over axes.")
+_PROD = _row("prod", "prod", policy="sum", domain="unit", vjp=_prod_vjp, save=("x0", "out"),
+             doc="Product of elements over axes.")
+_MEAN = _row("mean", "mean", policy="float", vjp=_mean_vjp, doc="Arithmetic mean over axes.")
+_MAX = _row("max", "max", vjp=_extreme_vjp, save=("x0", "out"),
+            doc="Largest element over axes.")
+_MIN = _row("min", "min", vjp=_extreme_vjp, save=("x0", "out"),
+            doc="Smallest element over axes.")
 _ALL = _row("all", "all", policy="bool", doc="True where every element is nonzero.")
 _ANY = _row("any", "any", policy="bool", doc="True where some element is nonzero.")
-_VAR = _row("var", "var", policy="float", doc="Variance (ddof=0 by default).",
+_VAR = _row("var", "var", policy="float", vjp=_var_vjp, save=("x0",),
+            doc="Variance (ddof=0 by default).",
             samples=_AXIS_SAMPLES + ({"axis": 1, "ddof": 1, "shapes": [[(2, 3, 4)]]},))
-_STD = _row("std", "std", policy="float", doc="Standard deviation (ddof=0 by default).",
+_STD = _row("std", "std", policy="float", vjp=_std_vjp, save=("x0", "out"),
+            doc="Standard deviation (ddof=0 by default).",
             samples=_AXIS_SAMPLES + ({"axis": (0, 1), "ddof": 1, "shapes": [[(2, 3, 4)]]},))
 
 _ARG_SAMPLES = (
@@ -186,7 +468,8 @@ def _logsumexp_ref(x, axis=None, keepdims=False):
         return np.log(np.sum(np.exp(x.astype(np.float64)), axis=axis, keepdims=keepdims))
 
 
-_LOGSUMEXP = _row("logsumexp", _logsumexp_fwd, policy="float", ref=_logsumexp_ref,
+_LOGSUMEXP = _row("logsumexp", _logsumexp_fwd, policy="float", vjp=_logsumexp_vjp,
+                  save=("x0", "out"), ref=_logsumexp_ref,
                   doc="log(sum(exp(x))) over axes, computed stably.")
 
 
@@ -200,7 +483,8 @@ def _norm_ref(x, ord=None, axis=None, keepdims=False):
     return np.linalg.norm(x.astype(np.float64), ord, axis, keepdims)
 
 
-_NORM = _row("norm", _norm_fwd, policy="float", ref=_norm_ref,
+_NORM = _row("norm", _norm_fwd, policy="float", vjp=_norm_vjp, save=("x0", "out"),
+             ref=_norm_ref,
              doc="Vector or matrix norm (numpy.linalg.norm).",
              samples=(
                  {},
@@ -215,6 +499,13 @@ _NORM = _row("norm", _norm_fwd, policy="float", ref=_norm_ref,
                  {"ord": 1, "axis": (1, 2), "shapes": [[(2, 3, 4)]]},
                  {"ord": -np.inf, "axis": (0, 1), "keepdims": True, "shapes": [[(3, 4)]]},
                  {"keepdims": True, "shapes": [[(3, 4)], [()]]},
+                 {"ord": -2, "shapes": [[(4, 3)]]},
+                 {"ord": np.inf, "axis": (0, 1), "shapes": [[(3, 4)]]},
+                 {"ord": -1, "axis": (1, 0), "shapes": [[(3, 4)]]},
+                 {"ord": "nuc", "axis": (2, 0), "keepdims": True, "shapes": [[(3, 2, 4)]]},
+                 {"ord": 2, "axis": (-1, -2), "shapes": [[(2, 4, 3)]]},
+                 {"ord": 0.5, "axis": -1, "shapes": [[(2, 3)]]},
+                 {"ord": -1.5, "axis": 0, "shapes": [[(3, 2)]]},
              ))
 
 
@@ -232,9 +523,10 @@ _CUM_SAMPLES = (
     {"axis": -1, "shapes": [[(2, 3, 4)], [(3, 0)]]},
     {"axis": 1, "shapes": [[(2, 3, 4)]]},
 )
-_CUMSUM = _row("cumsum", _cum("cumsum"), policy="sum", samples=_CUM_SAMPLES,
+_CUMSUM = _row("cumsum", _cum("cumsum"), policy="sum", vjp=_cumsum_vjp, samples=_CUM_SAMPLES,
                doc="Cumulative sum along an axis (flattened when axis is None).")
-_CUMPROD = _row("cumprod", _cum("cumprod"), policy="sum", domain="unit", samples=_CUM_SAMPLES,
+_CUMPROD = _row("cumprod", _cum("cumprod"), policy="sum", domain="unit", vjp=_cumprod_vjp,
+                save=("x0", "out"), samples=_CUM_SAMPLES,
                 doc="Cumulative product along an axis (flattened when axis is None).")
 
 
@@ -260,6 +552,9 @@ def prod(x, axis=None, keepdims: bool = False, *, dim=None, keepdim=None,
          dtype=None) -> Tensor:
     """Product over ``axis``; bool and integer inputs give int64; empty input gives 1.
 
+    Gradient: the product of the other elements, exact when ``x`` holds zeros (at a lone
+    zero it is the product of the rest, elsewhere in that slice 0; never a division by 0).
+
     >>> gt.prod(gt.tensor([1., 2., 3.])).item()
     6.0
     """
@@ -284,6 +579,10 @@ def max(x, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tens
     Unlike PyTorch's ``max(dim)`` no (values, indices) pair is returned: use ``argmax`` for
     the indices. An empty reduced axis raises ``ValueError`` (max has no identity).
 
+    Gradient: split evenly among the elements equal to the maximum (ties), as PyTorch's
+    ``amax``: the maximum of ``[1, 3, 3]`` gives ``[0, 0.5, 0.5]``; a NaN maximum sends
+    it to the NaNs.
+
     >>> gt.max(gt.tensor([[1, 5], [7, 2]]), axis=1).tolist()
     [5, 7]
     """
@@ -293,6 +592,8 @@ def max(x, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tens
 @tensor_method("min")
 def min(x, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:  # noqa: A001
     """Smallest element over ``axis``, same dtype; values only (see ``max``, ``argmin``).
+
+    Gradient: split evenly among the tied minimal elements (as ``max``).
 
     >>> gt.min(gt.tensor([[1, 5], [7, 2]]), axis=1).tolist()
     [1, 2]
@@ -369,6 +670,8 @@ def std(x, axis=None, keepdims: bool = False, *, ddof=None, correction=None, unb
         dim=None, keepdim=None, dtype=None) -> Tensor:
     """Standard deviation over ``axis``: ``sqrt(var(x, ...))``; ``ddof`` defaults to 0.
 
+    Gradient: ``(x - mean) / ((n - ddof) * std)``; 0 where std is 0 (a constant slice).
+
     >>> gt.std(gt.tensor([1., 3.])).item()
     1.0
     """
@@ -421,6 +724,13 @@ def norm(x, ord=None, axis=None, keepdims: bool = False, *, dim=None,  # noqa: A
     (ord: None/2, 1, inf, -inf, 0, any p), a pair of axes matrix norms (ord: None/'fro',
     'nuc', 1, -1, 2, -2, inf, -inf). Note PyTorch's ``norm(p=2)`` of a matrix is the
     flattened 2-norm while NumPy's (followed here) is the largest singular value.
+
+    Gradient, with these subgradients where the norm has a kink: 2-norm, Frobenius and other
+    p-norms: 0 at ``x == 0`` (and, for p < 1, 0 at zero elements); 1-norm: ``sign(x)`` (0 at
+    zero elements); inf/-inf norms and the matrix 1/-1/inf/-inf norms: split evenly among
+    the tied largest (smallest) elements, column sums or row sums; ord=0 (a count): 0;
+    matrix 2/-2/'nuc': ``u1 v1^T`` / ``uk vk^T`` / ``U V^T`` from an SVD (assumes distinct
+    singular values).
 
     >>> gt.norm(gt.tensor([3., 4.])).item()
     5.0
@@ -478,6 +788,9 @@ def cumsum(x, axis=None, *, dim=None, dtype=None) -> Tensor:
 @tensor_method("cumprod")
 def cumprod(x, axis=None, *, dim=None, dtype=None) -> Tensor:
     """Cumulative product along ``axis``; None flattens first (NumPy). Integers give int64.
+
+    Gradient: exact with zeros in ``x`` (O(n) first-zero form; an O(n^2) form while
+    recording a graph for higher derivatives, as PyTorch).
 
     >>> gt.cumprod(gt.tensor([1, 2, 3])).tolist()
     [1, 2, 6]
