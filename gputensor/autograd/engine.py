@@ -150,7 +150,9 @@ def _stale_error(op, x):
 
 
 def _save(node: Node, save, inputs, args, outputs) -> None:
-    """Keep what the op's rule declared, with the versions the in-place check compares."""
+    """Keep what the op's rule declared, with the versions the in-place check compares:
+    (storage counter, version) for outputs, (input tensor, version) for inputs (an input
+    without a counter yet is at version 0: no counter is made for it)."""
     from ..tensor import Tensor
 
     if "out" in save:
@@ -163,12 +165,16 @@ def _save(node: Node, save, inputs, args, outputs) -> None:
         if every or f"x{i}" in save:
             if isinstance(x, Tensor):
                 node.saved[i] = x
-                counter = x._version_counter()
-                node.versions.append((counter, counter[0]))
+                node.versions.append((x, x._version[0] if x._version is not None else 0))
             elif type(x) in (int, float, bool):
                 node.saved[i] = x
             else:
                 node.saved[i] = Tensor._make(args[i], outputs[0]._device)
+
+
+def _changed(holder, version) -> bool:
+    counter = holder if type(holder) is list else holder._version
+    return (counter[0] if counter is not None else 0) != version
 
 
 # -- the backward walk ----------------------------------------------------------------------
@@ -274,9 +280,9 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
                     f"trying to backward through the graph a second time ({node.name()}): its "
                     "saved tensors were freed by the first backward; pass retain_graph=True "
                     "to the first backward() if you need to backward twice")
-            for counter, version in node.versions:
-                if counter[0] != version:
-                    _version_error(node, counter, version)
+            for holder, version in node.versions:
+                if _changed(holder, version):
+                    _version_error(node)
             vjp = node.op.vjp
             if vjp is None:
                 raise RuntimeError(f"'{node.op.name}' has no derivative rule; gradients cannot "
@@ -347,11 +353,11 @@ def _fill(node, gs) -> list:
             for g, shape in zip(gs, node.out_shapes)]
 
 
-def _version_error(node, counter, version):
+def _version_error(node):
     raise RuntimeError(
         f"one of the tensors needed to compute the gradient of '{node.op.name}' was modified "
-        f"by an in-place operation (version {counter[0]}, saved at version {version}); use an "
-        "out-of-place op or .clone() before changing it")
+        "by an in-place operation after it was used; use an out-of-place op or .clone() "
+        "before changing it")
 
 
 _OPS = []

@@ -199,9 +199,10 @@ def _apply(op: OpDef, inputs, attrs):
         _raise_from(op, e)
 
     # -- results as tensors, then the graph record ------------------------------------------
-    if (backend.ctx is None and not mixed and compute is promoted and not op.view
-            and op.fast_ok and len(inputs) <= 2 and type(out) is backend.xp.ndarray
-            and out.dtype is op.out_dtype(compute)):
+    if (backend.ctx is None and compute is promoted and not op.view and op.fast_ok
+            and len(inputs) <= 2 and getattr(out, "dtype", None) is op.out_dtype(compute)
+            and all(type(x) in _WEAK or (type(x) is Tensor and x._data.dtype is compute)
+                    for x in inputs)):
         device.fast.setdefault(op, {})[compute] = impl
     result = _wrap_all(op, out, device, backend, compute, tensors[0] if op.view and tensors
                        else None)
