@@ -282,7 +282,7 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
                     "to the first backward() if you need to backward twice")
             for holder, version in node.versions:
                 if _changed(holder, version):
-                    _version_error(node)
+                    _version_error(node, holder, version)
             vjp = node.op.vjp
             if vjp is None:
                 raise RuntimeError(f"'{node.op.name}' has no derivative rule; gradients cannot "
@@ -353,11 +353,12 @@ def _fill(node, gs) -> list:
             for g, shape in zip(gs, node.out_shapes)]
 
 
-def _version_error(node):
+def _version_error(node, holder, version):
+    counter = holder if type(holder) is list else holder._version
     raise RuntimeError(
         f"one of the tensors needed to compute the gradient of '{node.op.name}' was modified "
-        "by an in-place operation after it was used; use an out-of-place op or .clone() "
-        "before changing it")
+        f"by an in-place operation (version {counter[0]}, saved at version {version}); use "
+        "an out-of-place op or .clone() before changing it")
 
 
 _OPS = []
