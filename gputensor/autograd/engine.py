@@ -35,8 +35,8 @@ class Node:
         self.op, self.attrs, self.edges = op, attrs, edges
         self.shapes, self.dtypes = shapes, dtypes
         self.n_out, self.out_shapes = n_out, out_shapes
-        self.saved = {}
-        self.versions = []
+        self.saved = None  # {input index or "out": value}, made when the op saves something
+        self.versions = ()  # [(storage counter or input tensor, version)], likewise
         self.retained = None
         self.freed = False
         self.seq = next(Node._seq)
@@ -62,12 +62,13 @@ class Context:
     def __init__(self, node: Node, create_graph: bool):
         self.node, self.create_graph = node, create_graph
         saved = node.saved
-        self.inputs = [saved.get(i, _MISSING) for i in range(len(node.edges))]
+        self.inputs = ([saved.get(i, _MISSING) for i in range(len(node.edges))] if saved
+                       else [_MISSING] * len(node.edges))
 
     @property
     def out(self):
         """The op's output (a list of them for multi-output ops), linked to this node."""
-        if "out" not in self.node.saved:
+        if not self.node.saved or "out" not in self.node.saved:
             raise SavedAccessError(f"{self.node.op.name}: the derivative rule uses the output "
                                    "but the op does not list 'out' in OpDef.save")
         from ..tensor import Tensor
@@ -155,6 +156,7 @@ def _save(node: Node, save, inputs, args, outputs) -> None:
     without a counter yet is at version 0: no counter is made for it)."""
     from ..tensor import Tensor
 
+    node.saved, node.versions = {}, []
     if "out" in save:
         node.saved["out"] = ([o._data for o in outputs], outputs[0]._device)
         for o in outputs:
@@ -304,9 +306,9 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
                 if g._data.dtype is not dtype and dtype is not None:
                     g = g.astype(dtype)
                 push(edge, g)
-            if not retain_graph and node.op.save:
-                node.saved = {}
-                node.versions = []
+            if not retain_graph and node.saved:
+                node.saved = None
+                node.versions = ()
                 node.freed = True
         for leaf, g in leaf_grads.values():
             if id(leaf) in wanted_leaves:
@@ -321,6 +323,16 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
     finally:
         _local.enabled = prev_mode
     return captured
+
+
+def _ones(t):
+    """Ones shaped like ``t``: the seed of a scalar backward, built without the creation API."""
+    from ..backends import get_backend
+    from ..tensor import Tensor
+
+    backend = get_backend(t._device)
+    with backend.context():
+        return Tensor._make(backend.xp.ones(t._data.shape, dtype=t._data.dtype), t._device)
 
 
 def _own(g):
@@ -389,7 +401,7 @@ def backward(tensor, gradient=None, retain_graph: bool = False, create_graph: bo
         if tensor.numel() != 1:
             raise RuntimeError(f"grad can be implicitly created only for scalar outputs; this "
                                f"output has shape {tensor.shape}: pass gradient=")
-        gradient = ones_like(tensor)
+        gradient = _ones(tensor)
     else:
         gradient = as_tensor(gradient, dtype=tensor.dtype, device=tensor.device)
         if gradient.shape != tensor.shape:

@@ -146,6 +146,8 @@ class Function:
 def _attach(ctx: FunctionCtx, node, tensors: list, positions: list, n_outs: int) -> None:
     """Give the node its ctx; saved outputs become arrays (no ctx -> output -> node cycle);
     every saved tensor's version is remembered for the in-place check."""
+    node.saved = node.saved or {}
+    node.versions = list(node.versions)
     if ctx._saved:
         kept = []
         for s in ctx._saved:
