@@ -40,7 +40,7 @@ import numpy as np  # noqa: E402
 
 import gputensor as gt  # noqa: E402
 
-from .timing import fmt_time, measure  # noqa: E402
+from .timing import fmt_time, measure, run_meta  # noqa: E402
 
 TARGET = 4.0
 CHAIN = 10_000
@@ -202,22 +202,10 @@ def main(argv=None) -> int:
                 "  (target <= 4x)" if ratio <= TARGET else "  (over the 4x target)")
             print(f"  {peer:56} {fmt_time(r['median']):>11} {ratio:>15.2f}x{mark}")
     if args.json:
-        torch = _torch()
-        meta = {"date": time.strftime("%Y-%m-%d"), "python": platform.python_version(),
-                "numpy": np.__version__, "torch": getattr(torch, "__version__", None),
-                "gputensor": gt.__version__, "processor": platform.processor(),
-                "threads": 1, "commit": _commit(), "target_ratio": TARGET}
+        meta = run_meta(threads=1, target_ratio=TARGET)
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump({"meta": meta, "results": rows}, f, indent=1)
     return 0
-
-
-def _commit():
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, cwd=os.path.dirname(__file__)).stdout.strip() or None
-    except OSError:
-        return None
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ import numpy as np  # noqa: E402
 
 import gputensor as gt  # noqa: E402
 
-from .timing import fmt_time, measure  # noqa: E402
+from .timing import fmt_time, measure, run_meta  # noqa: E402
 
 
 def _torch():
@@ -116,22 +116,10 @@ def main(argv=None) -> int:
     print(f"\nimport numpy {imp['import_numpy_s'] * 1e3:.1f} ms, import gputensor "
           f"{imp['import_gputensor_s'] * 1e3:.1f} ms: +{imp['extra_s'] * 1e3:.1f} ms")
     if args.json:
-        torch = _torch()
-        meta = {"date": time.strftime("%Y-%m-%d"), "python": platform.python_version(),
-                "numpy": np.__version__, "torch": getattr(torch, "__version__", None),
-                "gputensor": gt.__version__, "processor": platform.processor(),
-                "threads": 1, "commit": _commit()}
+        meta = run_meta(threads=1)
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump({"meta": meta, "results": rows, "import": imp}, f, indent=1)
     return 0
-
-
-def _commit():
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, cwd=os.path.dirname(__file__)).stdout.strip() or None
-    except OSError:
-        return None
 
 
 if __name__ == "__main__":

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import platform
 import statistics
+import subprocess
 import time
 from typing import Callable
 
@@ -44,3 +47,30 @@ def fmt_time(seconds: float) -> str:
         if seconds >= scale:
             return f"{seconds / scale:.2f} {unit}"
     return f"{seconds / 1e-9:.2f} ns"
+
+
+def run_meta(**extra) -> dict:
+    """What a results file records about the run: date, versions, processor, git commit."""
+    import numpy as np
+
+    import gputensor as gt
+
+    try:
+        import torch
+        torch_version = torch.__version__
+    except ImportError:
+        torch_version = None
+    return {"date": time.strftime("%Y-%m-%d"), "python": platform.python_version(),
+            "numpy": np.__version__, "torch": torch_version, "gputensor": gt.__version__,
+            "processor": platform.processor() or platform.machine(), "commit": git_commit(),
+            **extra}
+
+
+def git_commit() -> str | None:
+    """The short commit of the checkout the benchmarks run from (None outside git)."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                             text=True, cwd=os.path.dirname(os.path.abspath(__file__)))
+    except OSError:
+        return None
+    return out.stdout.strip() or None

@@ -389,24 +389,30 @@ def node_dtype(node: Node):
     return next((d for d in node.dtypes if d is not None and d.kind == "f"), None)
 
 
+def _seed(output, gradient, fn: str):
+    """The gradient that starts a backward from ``output``: ones for a one-element output,
+    else ``gradient`` checked against the output's shape."""
+    from ..creation import as_tensor
+
+    if not output._requires_grad:
+        raise RuntimeError(f"{fn}: the output does not require grad and has no grad_fn; "
+                           "create leaves with requires_grad=True")
+    if gradient is None:
+        if output.numel() != 1:
+            raise RuntimeError(f"grad can be implicitly created only for scalar outputs; this "
+                               f"output has shape {output.shape}: pass the gradient")
+        return _ones(output)
+    gradient = as_tensor(gradient, dtype=output.dtype, device=output.device)
+    if gradient.shape != output.shape:
+        raise RuntimeError(f"{fn}: gradient has shape {gradient.shape} but the output has "
+                           f"shape {output.shape}; they must match")
+    return gradient
+
+
 def backward(tensor, gradient=None, retain_graph: bool = False, create_graph: bool = False,
              inputs=None) -> None:
     """``tensor.backward(...)``: accumulate d(tensor)/d(leaf) into every leaf's ``.grad``."""
-    from ..creation import as_tensor, ones_like
-
-    if not tensor._requires_grad:
-        raise RuntimeError("backward: the tensor does not require grad and has no grad_fn; "
-                           "create leaves with requires_grad=True")
-    if gradient is None:
-        if tensor.numel() != 1:
-            raise RuntimeError(f"grad can be implicitly created only for scalar outputs; this "
-                               f"output has shape {tensor.shape}: pass gradient=")
-        gradient = _ones(tensor)
-    else:
-        gradient = as_tensor(gradient, dtype=tensor.dtype, device=tensor.device)
-        if gradient.shape != tensor.shape:
-            raise RuntimeError(f"backward: gradient has shape {gradient.shape} but the output "
-                               f"has shape {tensor.shape}; they must match")
+    gradient = _seed(tensor, gradient, "backward")
     run_backward([tensor], [gradient], retain_graph=retain_graph or create_graph,
                  create_graph=create_graph)
 
@@ -419,7 +425,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
     >>> gt.grad(x * x, x)
     (tensor(6., dtype=float32, device='cpu'),)
     """
-    from ..creation import as_tensor, ones_like
     from ..tensor import Tensor
 
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
@@ -431,21 +436,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
         grad_outputs = [grad_outputs]
     if len(grad_outputs) != len(outputs):
         raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
-    gs = []
-    for o, g in zip(outputs, grad_outputs):
-        if not o._requires_grad:
-            raise RuntimeError("grad: an output does not require grad and has no grad_fn")
-        if g is None:
-            if o.numel() != 1:
-                raise RuntimeError(f"grad can be implicitly created only for scalar outputs; "
-                                   f"output has shape {o.shape}: pass grad_outputs=")
-            g = ones_like(o)
-        else:
-            g = as_tensor(g, dtype=o.dtype, device=o.device)
-            if g.shape != o.shape:
-                raise RuntimeError(f"grad: grad_output of shape {g.shape} for an output of "
-                                   f"shape {o.shape}")
-        gs.append(g)
+    gs = [_seed(o, g, "grad") for o, g in zip(outputs, grad_outputs)]
     for t in inputs:
         if not isinstance(t, Tensor) or not t._requires_grad:
             raise RuntimeError("grad: every input must be a tensor that requires grad")
