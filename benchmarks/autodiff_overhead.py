@@ -31,28 +31,16 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse  # noqa: E402
 import gc  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 import gputensor as gt  # noqa: E402
 
-from .timing import fmt_time, measure, run_meta  # noqa: E402
+from .timing import fmt_time, measure, optional_torch, run_meta  # noqa: E402
 
 TARGET = 4.0
 CHAIN = 10_000
-
-
-def _torch():
-    try:
-        import torch
-    except ImportError:
-        return None
-    torch.set_num_threads(1)
-    return torch
 
 
 def case_small_backward() -> dict:
@@ -87,7 +75,7 @@ def case_small_backward() -> dict:
 
     fns = {"numpy (hand-written)": numpy_hand, "gputensor": gputensor,
            "gputensor (tape)": gputensor_tape}
-    torch = _torch()
+    torch = optional_torch()
     if torch is not None:
         ta = torch.from_numpy(a_np.copy()).requires_grad_()
         tb = torch.from_numpy(b_np.copy()).requires_grad_()
@@ -159,7 +147,7 @@ def case_scalar_chain(n: int = CHAIN) -> dict:
     fns = {"numpy (hand-written)": numpy_hand, "gputensor": gputensor,
            "numpy scalars (hand-written, info)": numpy_scalars,
            "gputensor, cycle collector off (info)": gputensor_no_gc}
-    torch = _torch()
+    torch = optional_torch()
     if torch is not None:
         t0 = torch.tensor(1.0, requires_grad=True)
 

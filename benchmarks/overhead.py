@@ -18,31 +18,20 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 import gputensor as gt  # noqa: E402
 
-from .timing import fmt_time, measure, run_meta  # noqa: E402
-
-
-def _torch():
-    try:
-        import torch
-    except ImportError:
-        return None
-    torch.set_num_threads(1)
-    return torch
+from .timing import fmt_time, measure, optional_torch, run_meta  # noqa: E402
 
 
 def cases(sizes: list[int]) -> dict[str, dict]:
     """name -> {peer: callable}; every peer does the same work on the same data."""
-    torch = _torch()
+    torch = optional_torch()
     rng = np.random.default_rng(0)
     out = {}
 

@@ -49,6 +49,16 @@ def fmt_time(seconds: float) -> str:
     return f"{seconds / 1e-9:.2f} ns"
 
 
+def optional_torch():
+    """PyTorch pinned to one thread for fair comparisons, or None when not installed."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(1)
+    return torch
+
+
 def run_meta(**extra) -> dict:
     """What a results file records about the run: date, versions, processor, git commit."""
     import numpy as np

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 
-from .mode import _local, is_grad_enabled, set_grad_enabled  # noqa: F401
+from .mode import _local
 
 
 class SavedAccessError(RuntimeError):

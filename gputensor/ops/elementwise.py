@@ -39,6 +39,7 @@ import operator
 import numpy as np
 
 from .. import dtypes as dt
+from ..tensor import Tensor
 from . import OpDef, apply, binary_caller, register, tensor_method, unary_caller
 
 __all__ = [

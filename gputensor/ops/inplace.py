@@ -33,6 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import autograd
+from ..tensor import Tensor
 from . import OpDef, apply, register
 from . import elementwise as ew
 from . import tensor_method

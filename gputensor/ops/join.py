@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from ..tensor import Tensor
 from . import OpDef, apply, register, tensor_method
 from .movement import _axis, _ints, _is_int, _pick, _tensor
 

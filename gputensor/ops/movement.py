@@ -29,6 +29,7 @@ import operator
 import numpy as np
 
 from ..autograd import is_grad_enabled
+from ..tensor import Tensor
 from . import OpDef, apply, register, tensor_method
 
 __all__ = ["contiguous", "clone", "getitem", "reshape", "view", "flatten", "ravel", "squeeze",
