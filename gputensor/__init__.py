@@ -29,6 +29,9 @@ from .ops.movement import *  # noqa: F401,F403
 from .ops.reduce import *  # noqa: F401,F403
 from .random import Generator, manual_seed, rand, randint, randn
 from .tensor import Tensor
+from . import optim  # noqa: F401
+from .io import load, save  # noqa: F401
+from . import data, datasets  # noqa: F401
 
 _operators.install(Tensor)
 

@@ -1,3 +1,28 @@
-"""Neural-network building blocks; ``gt.nn.functional`` holds the stateless functions."""
+"""Neural-network building blocks (PyTorch's ``torch.nn``, with Keras's ``Dense``).
+
+- ``Module``/``Parameter`` (``module.py``): the container for layers and their state.
+- Layers (``layers.py``): ``Linear Dense Sequential Flatten Dropout ReLU Sigmoid Tanh Softmax
+  LogSoftmax GELU LeakyReLU Identity Conv2d MaxPool2d LayerNorm BatchNorm1d BatchNorm2d
+  Embedding``.
+- Loss modules (``losses.py``): ``MSELoss CrossEntropyLoss NLLLoss BCELoss
+  BCEWithLogitsLoss``.
+- ``gt.nn.functional``: the stateless functions; ``gt.nn.init``: initializers.
+
+>>> import gputensor as gt
+>>> gt.nn.Sequential(gt.nn.Linear(2, 1), gt.nn.Sigmoid())(gt.ones(3, 2)).shape
+(3, 1)
+"""
 
 from . import functional  # noqa: F401
+from . import init  # noqa: F401
+from .layers import (GELU, BatchNorm1d, BatchNorm2d, Conv2d, Dense, Dropout,  # noqa: F401
+                     Embedding, Flatten, Identity, LayerNorm, LeakyReLU, Linear, LogSoftmax,
+                     MaxPool2d, ReLU, Sequential, Sigmoid, Softmax, Tanh)
+from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss  # noqa: F401
+from .module import Module, Parameter  # noqa: F401
+
+__all__ = ["functional", "init", "Module", "Parameter", "Identity", "Linear", "Dense",
+           "Sequential", "Flatten", "Dropout", "ReLU", "Sigmoid", "Tanh", "Softmax",
+           "LogSoftmax", "GELU", "LeakyReLU", "Conv2d", "MaxPool2d", "LayerNorm", "BatchNorm1d",
+           "BatchNorm2d", "Embedding", "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
+           "BCEWithLogitsLoss"]

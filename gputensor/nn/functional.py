@@ -1,9 +1,13 @@
 """``gt.nn.functional``: stateless neural-network functions (PyTorch's ``torch.nn.functional``).
 
-Each function is one op-table row (``kind="composite"``) whose forward is written in
+Most functions are one op-table row (``kind="composite"``) whose forward is written in
 array-module terms, so the same code runs on NumPy and CuPy, plus the public function that
 checks its arguments and calls ``apply``. The elementwise activations ``relu sigmoid tanh
-gelu`` are the very functions of ``gputensor.ops.elementwise`` (``gt.relu`` etc.), re-exported.
+gelu leaky_relu`` are the very functions of ``gputensor.ops.elementwise`` (``gt.relu`` etc.),
+re-exported. The layers' functions are compositions of differentiable ops around two
+windowing rows, ``unfold`` (im2col) and ``fold`` (col2im), each the other's gradient:
+``conv2d`` (unfold + one batched matmul), ``max_pool2d`` (unfold + max), ``layer_norm``,
+``batch_norm`` (means and rsqrt) and ``embedding`` (``take``).
 
 Conventions shared by the losses:
 
@@ -41,16 +45,17 @@ from .. import dtypes as dt
 from ..creation import arange
 from ..ops import OpDef, apply, register, tensor_method
 # the activations are the elementwise ops themselves (the same objects as gt.relu etc.)
-from ..ops.elementwise import (cast, equal, exp, gelu, greater_equal, log, maximum, not_equal,
-                               relu, sigmoid, tanh)
+from ..ops.elementwise import (cast, equal, exp, gelu, greater_equal, leaky_relu, log, maximum,
+                               not_equal, relu, sigmoid, tanh)
 from ..ops.linalg import matmul
 from ..ops.movement import expand_dims, reshape
 from ..ops.reduce import sum as _sum
 from ..tensor import Tensor
 
-__all__ = ["softmax", "log_softmax", "one_hot", "relu", "sigmoid", "tanh", "gelu", "dropout",
-           "linear", "mse_loss", "nll_loss", "cross_entropy", "binary_cross_entropy",
-           "binary_cross_entropy_with_logits"]
+__all__ = ["softmax", "log_softmax", "one_hot", "relu", "sigmoid", "tanh", "gelu", "leaky_relu",
+           "dropout", "linear", "mse_loss", "nll_loss", "cross_entropy", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits", "unfold", "fold", "conv2d", "max_pool2d",
+           "layer_norm", "batch_norm", "embedding"]
 
 _REDUCTIONS = ("mean", "sum", "none")
 _FIRST = slice(0, 1)  # only input 0 takes part in dtype promotion (labels/targets pass through)
@@ -785,3 +790,435 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     target = _as_tensor(target, input.device)
     return apply(BINARY_CROSS_ENTROPY_WITH_LOGITS, input, target,
                  reduction=_reduction("binary_cross_entropy_with_logits", reduction))
+
+
+# == convolution, pooling, normalization, embedding ========================================
+# Two more rows, ``unfold`` (im2col) and ``fold`` (col2im), carry the windowing: each is the
+# other's adjoint, so each one's derivative rule is the other and every gradient can be
+# differentiated again. ``conv2d`` is ``unfold`` + ``matmul``; ``max_pool2d`` is a window
+# view (``reshape`` or ``unfold``) + ``max``; ``layer_norm``/``batch_norm`` are means and
+# ``rsqrt``; ``embedding`` is ``take``: all composites of differentiable ops.
+def _conv_out(size: int, k: int, d: int, p: int, s: int) -> int:
+    """Output length of a window of ``k`` taps (dilation ``d``) sliding by ``s`` over ``size``
+    elements padded by ``p`` on both sides (PyTorch's formula)."""
+    return (size + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def _windows(fn, hw, kernel_size, dilation, padding, stride) -> tuple[int, int]:
+    oh, ow = (_conv_out(n, k, d, p, s) for n, k, d, p, s
+              in zip(hw, kernel_size, dilation, padding, stride))
+    if oh < 1 or ow < 1:
+        span = tuple(d * (k - 1) + 1 for k, d in zip(kernel_size, dilation))
+        padded = tuple(n + 2 * p for n, p in zip(hw, padding))
+        raise ValueError(f"{fn}: the kernel window {span} (kernel_size {kernel_size}, "
+                         f"dilation {dilation}) is larger than the padded input {padded} "
+                         f"(input {tuple(hw)}, padding {padding})")
+    return oh, ow
+
+
+def _unfold_fwd(xp, x, kernel_size, dilation=(1, 1), padding=(0, 0), stride=(1, 1)):
+    if x.ndim != 4:
+        raise ValueError(f"input must be 4-D (N, C, H, W), got shape {x.shape}")
+    n, c, h, w = x.shape
+    (kh, kw), (dh, dw), (ph, pw), (sh, sw) = kernel_size, dilation, padding, stride
+    oh, ow = _windows("unfold", (h, w), kernel_size, dilation, padding, stride)
+    if ph or pw:
+        x = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    cols = xp.empty((n, c, kh, kw, oh, ow), dtype=x.dtype)
+    for i in range(kh):  # one strided copy per kernel tap
+        for j in range(kw):
+            cols[:, :, i, j] = x[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
+                                 j * dw:j * dw + sw * (ow - 1) + 1:sw]
+    return cols.reshape(n, c * kh * kw, oh * ow)
+
+
+def _fold_fwd(xp, cols, output_size, kernel_size, dilation=(1, 1), padding=(0, 0),
+              stride=(1, 1)):
+    (h, w), (kh, kw), (dh, dw), (ph, pw), (sh, sw) = (output_size, kernel_size, dilation,
+                                                      padding, stride)
+    if cols.ndim != 3:
+        raise ValueError(f"input must be 3-D (N, C * kh * kw, L), got shape {cols.shape}")
+    n, ckk, length = cols.shape
+    oh, ow = _windows("fold", (h, w), kernel_size, dilation, padding, stride)
+    if ckk % (kh * kw) or length != oh * ow:
+        raise ValueError(f"input shape {cols.shape} does not match kernel_size "
+                         f"{kernel_size} and output_size {output_size}: expected (N, C * "
+                         f"{kh * kw}, {oh * ow})")
+    c = ckk // (kh * kw)
+    cols = cols.reshape(n, c, kh, kw, oh, ow)
+    out = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+    for i in range(kh):  # overlapping windows add up
+        for j in range(kw):
+            out[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
+                j * dw:j * dw + sw * (ow - 1) + 1:sw] += cols[:, :, i, j]
+    return xp.ascontiguousarray(out[:, :, ph:ph + h, pw:pw + w])
+
+
+def _unfold_ref(x, kernel_size, dilation=(1, 1), padding=(0, 0), stride=(1, 1)):
+    """A loop over every output element, reading the unpadded input directly."""
+    n, c, h, w = x.shape
+    (kh, kw), (dh, dw), (ph, pw), (sh, sw) = kernel_size, dilation, padding, stride
+    oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    ow = (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    if oh < 1 or ow < 1:
+        raise ValueError("window larger than the input")
+    out = np.zeros((n, c, kh, kw, oh, ow), x.dtype)
+    for b, ch, i, j, y, z in np.ndindex(*out.shape):
+        r, q = y * sh + i * dh - ph, z * sw + j * dw - pw
+        if 0 <= r < h and 0 <= q < w:
+            out[b, ch, i, j, y, z] = x[b, ch, r, q]
+    return out.reshape(n, c * kh * kw, oh * ow)
+
+
+def _fold_ref(cols, output_size, kernel_size, dilation=(1, 1), padding=(0, 0), stride=(1, 1)):
+    (h, w), (kh, kw), (dh, dw), (ph, pw), (sh, sw) = (output_size, kernel_size, dilation,
+                                                      padding, stride)
+    oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    ow = (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    n, ckk, length = cols.shape
+    if oh < 1 or ow < 1 or ckk % (kh * kw) or length != oh * ow:
+        raise ValueError("shapes do not match")
+    c = ckk // (kh * kw)
+    cols = cols.reshape(n, c, kh, kw, oh, ow).astype(np.float64)
+    out = np.zeros((n, c, h, w))
+    for b, ch, i, j, y, z in np.ndindex(*cols.shape):
+        r, q = y * sh + i * dh - ph, z * sw + j * dw - pw
+        if 0 <= r < h and 0 <= q < w:
+            out[b, ch, r, q] += cols[b, ch, i, j, y, z]
+    return out
+
+
+def _window_attrs(ctx) -> dict:
+    return {k: ctx.attrs[k] for k in ("kernel_size", "dilation", "padding", "stride")
+            if k in ctx.attrs}
+
+
+def _unfold_vjp(ctx, g):
+    return apply(FOLD, g, output_size=tuple(ctx.shapes[0][2:]), **_window_attrs(ctx))
+
+
+def _fold_vjp(ctx, g):
+    return apply(UNFOLD, g, **_window_attrs(ctx))
+
+
+_WINDOW_SAMPLES = (
+    {"kernel_size": (2, 3)},
+    {"kernel_size": (3, 2), "stride": (2, 1), "padding": (1, 2)},
+    {"kernel_size": (2, 2), "dilation": (2, 1), "padding": (1, 0), "stride": (1, 2)},
+)
+UNFOLD = register(OpDef("unfold", _unfold_fwd, kind="movement", vjp=_unfold_vjp,
+              samples=tuple({**a, "shapes": [[(2, 3, 5, 6)], [(1, 1, 4, 7)], [(0, 2, 4, 4)]]}
+                            for a in _WINDOW_SAMPLES),
+              ref=_unfold_ref,
+              doc="im2col: every kernel window of an (N, C, H, W) input as a column."))
+FOLD = register(OpDef("fold", _fold_fwd, kind="movement", kinds="iuf", vjp=_fold_vjp,
+            samples=({"output_size": (5, 6), "kernel_size": (2, 3),
+                      "shapes": [[(2, 12, 16)], [(0, 6, 16)]]},
+                     {"output_size": (4, 5), "kernel_size": (3, 2), "stride": (2, 1),
+                      "padding": (1, 2), "shapes": [[(2, 12, 16)]]},
+                     {"output_size": (4, 4), "kernel_size": (2, 2), "dilation": (2, 1),
+                      "padding": (1, 0), "stride": (1, 2), "shapes": [[(1, 8, 8)]]}),
+            ref=_fold_ref,
+            doc="col2im: sum columns of kernel windows back into an (N, C, H, W) tensor."))
+
+
+def _pair(fn: str, what: str, value, minimum: int = 0) -> tuple[int, int]:
+    """An int or a pair of ints as a pair, each at least ``minimum``."""
+    items = (value, value) if isinstance(value, (int, np.integer)) else value
+    try:
+        if isinstance(items, bool) or len(items) != 2 or any(
+                isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in items):
+            raise TypeError
+    except TypeError:
+        raise TypeError(f"{fn}: {what} must be an int or a pair of ints, got {value!r}") from None
+    pair = (int(items[0]), int(items[1]))
+    if min(pair) < minimum:
+        raise ValueError(f"{fn}: {what} must be >= {minimum}, got {value!r}")
+    return pair
+
+
+def _check_4d(fn: str, x: Tensor) -> None:
+    if x.ndim != 4:
+        raise ValueError(f"{fn}: input must be 4-D (N, C, H, W), got shape {x.shape}")
+
+
+def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """im2col (PyTorch's ``F.unfold``): the (C, kh, kw) window at each of the L output
+    positions of an (N, C, H, W) input, as the columns of an (N, C * kh * kw, L) tensor.
+    Zero padding; differentiable (its gradient is ``fold``).
+
+    >>> gt.nn.functional.unfold(gt.ones(1, 2, 3, 3), 2).shape
+    (1, 8, 4)
+    """
+    x = _as_tensor(input)
+    _check_4d("unfold", x)
+    attrs = dict(kernel_size=_pair("unfold", "kernel_size", kernel_size, 1),
+                 dilation=_pair("unfold", "dilation", dilation, 1),
+                 padding=_pair("unfold", "padding", padding, 0),
+                 stride=_pair("unfold", "stride", stride, 1))
+    _windows("unfold", x.shape[2:], **attrs)
+    return apply(UNFOLD, x, **attrs)
+
+
+def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """col2im (PyTorch's ``F.fold``), the adjoint of ``unfold``: columns (N, C * kh * kw, L)
+    summed back into an (N, C, H, W) tensor with ``(H, W) = output_size``; values of
+    overlapping windows add up.
+
+    >>> gt.nn.functional.fold(gt.ones(1, 4, 4), (3, 3), 2)[0, 0].tolist()
+    [[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]
+    """
+    x = _as_tensor(input)
+    if x.ndim != 3:
+        raise ValueError(f"fold: input must be 3-D (N, C * kh * kw, L), got shape {x.shape}")
+    attrs = dict(output_size=_pair("fold", "output_size", output_size, 0),
+                 kernel_size=_pair("fold", "kernel_size", kernel_size, 1),
+                 dilation=_pair("fold", "dilation", dilation, 1),
+                 padding=_pair("fold", "padding", padding, 0),
+                 stride=_pair("fold", "stride", stride, 1))
+    return apply(FOLD, x, **attrs)
+
+
+def _same_padding(fn, hw, kernel_size, dilation, stride):
+    """'valid' -> no padding; 'same' -> per-side pads keeping H, W (stride 1 only)."""
+    if stride != (1, 1):
+        raise ValueError(f"{fn}: padding='same' needs stride 1, got stride {stride}")
+    pads = []
+    for k, d in zip(kernel_size, dilation):
+        total = d * (k - 1)
+        pads.append((total // 2, total - total // 2))  # the extra one after, as PyTorch
+    return tuple(pads)
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+           dilation=1) -> Tensor:
+    """2-D convolution (cross-correlation, as PyTorch) of an (N, C, H, W) input with an
+    (O, C, kh, kw) weight and an optional (O,) bias; the result is (N, O, oh, ow) with
+    ``oh = (H + 2 padding - dilation (kh - 1) - 1) // stride + 1``. A 3-D (C, H, W) input
+    gives a 3-D result. ``padding`` is an int, a pair, ``'valid'`` (0) or ``'same'``
+    (stride 1; an odd total pads one more after). Computed as ``unfold`` (im2col) and one
+    batched matmul.
+
+    >>> gt.nn.functional.conv2d(gt.ones(1, 1, 3, 3), gt.ones(1, 1, 2, 2)).tolist()
+    [[[[4.0, 4.0], [4.0, 4.0]]]]
+    """
+    x, weight = _as_tensor(input), _as_tensor(weight)
+    if x.ndim == 3:
+        return conv2d(reshape(x, (1,) + x.shape), weight, bias, stride, padding,
+                      dilation)[0]
+    _check_4d("conv2d", x)
+    if weight.ndim != 4:
+        raise ValueError(f"conv2d: weight must be 4-D (out_channels, in_channels, kh, kw), "
+                         f"got shape {weight.shape}")
+    n, c, h, w = x.shape
+    o, wc, kh, kw = weight.shape
+    if c != wc:
+        raise ValueError(f"conv2d: input of shape {x.shape} has {c} channels but the weight "
+                         f"of shape {weight.shape} expects {wc}")
+    if bias is not None:
+        bias = _as_tensor(bias)
+        if bias.shape != (o,):
+            raise ValueError(f"conv2d: bias shape {bias.shape} does not match weight shape "
+                             f"{weight.shape}: expected ({o},)")
+    stride = _pair("conv2d", "stride", stride, 1)
+    dilation = _pair("conv2d", "dilation", dilation, 1)
+    kernel = (kh, kw)
+    if isinstance(padding, str):
+        if padding not in ("valid", "same"):
+            raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', "
+                             f"got {padding!r}")
+        if padding == "valid":
+            padding = (0, 0)
+        else:
+            pads = _same_padding("conv2d", (h, w), kernel, dilation, stride)
+            if any(a != b for a, b in pads):  # uneven: pad explicitly, then none
+                from ..ops.movement import pad as _pad
+
+                x = _pad(x, ((0, 0), (0, 0)) + pads)
+                h, w = x.shape[2:]
+            padding = tuple(a for a, _ in pads) if all(a == b for a, b in pads) else (0, 0)
+    padding = _pair("conv2d", "padding", padding, 0)
+    oh, ow = _windows("conv2d", (h, w), kernel, dilation, padding, stride)
+    cols = apply(UNFOLD, x, kernel_size=kernel, dilation=dilation, padding=padding,
+                 stride=stride)                                   # (N, C kh kw, L)
+    out = matmul(reshape(weight, (o, c * kh * kw)), cols)          # (N, O, L)
+    if bias is not None:
+        out = out + reshape(bias, (o, 1))
+    return reshape(out, (n, o, oh, ow))
+
+
+def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1) -> Tensor:
+    """2-D max pooling of an (N, C, H, W) (or (C, H, W)) input over ``kernel_size`` windows
+    moved by ``stride`` (default: ``kernel_size``); ``padding`` (at most half the kernel, as
+    PyTorch) pads with -inf. The gradient goes to the maximal element of each window (split
+    evenly among exact ties). Computed as ``unfold`` + ``max``.
+
+    >>> gt.nn.functional.max_pool2d(gt.arange(16.).reshape(1, 1, 4, 4), 2).tolist()
+    [[[[5.0, 7.0], [13.0, 15.0]]]]
+    """
+    from ..ops.reduce import max as _max
+
+    x = _as_tensor(input)
+    if x.ndim == 3:
+        return max_pool2d(reshape(x, (1,) + x.shape), kernel_size, stride, padding,
+                          dilation)[0]
+    _check_4d("max_pool2d", x)
+    if x.dtype.kind not in "iuf":
+        raise TypeError(f"max_pool2d: input must be a numeric tensor, got dtype {x.dtype}")
+    kernel = _pair("max_pool2d", "kernel_size", kernel_size, 1)
+    stride = kernel if stride is None else _pair("max_pool2d", "stride", stride, 1)
+    padding = _pair("max_pool2d", "padding", padding, 0)
+    dilation = _pair("max_pool2d", "dilation", dilation, 1)
+    if any(2 * p > k for p, k in zip(padding, kernel)):
+        raise ValueError(f"max_pool2d: padding {padding} must be at most half the kernel "
+                         f"size {kernel}")
+    n, c, h, w = x.shape
+    oh, ow = _windows("max_pool2d", (h, w), kernel, dilation, padding, stride)
+    if padding != (0, 0):
+        from ..ops.movement import pad as _pad
+
+        low = -math.inf if x.dtype.kind == "f" else int(np.iinfo(x.dtype).min)
+        x = _pad(x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2),
+                 constant_values=low)
+    # each channel as its own image: the windows become the middle axis, reduced by max
+    # (faster, forward and backward, than a max over two strided axes of a reshaped view)
+    cols = apply(UNFOLD, reshape(x, (n * c, 1) + x.shape[2:]), kernel_size=kernel,
+                 dilation=dilation, padding=(0, 0), stride=stride)  # (N C, kh kw, L)
+    return reshape(_max(cols, axis=1), (n, c, oh, ow))
+
+
+def _normalized_shape(fn: str, normalized_shape) -> tuple:
+    if isinstance(normalized_shape, (int, np.integer)) and not isinstance(normalized_shape,
+                                                                         bool):
+        return (int(normalized_shape),)
+    try:
+        shape = tuple(operator.index(v) for v in normalized_shape)
+    except TypeError:
+        raise TypeError(f"{fn}: normalized_shape must be an int or a tuple of ints, got "
+                        f"{normalized_shape!r}") from None
+    if any(v < 0 for v in shape):
+        raise ValueError(f"{fn}: normalized_shape must not be negative, got {shape}")
+    return shape
+
+
+def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalize over the last ``len(normalized_shape)`` axes: ``(x - mean) / sqrt(var +
+    eps) * weight + bias`` with the biased variance, as PyTorch's ``F.layer_norm``.
+
+    >>> gt.nn.functional.layer_norm(gt.tensor([[1., 3.]]), 2).tolist()
+    [[-0.9999949932098389, 0.9999949932098389]]
+    """
+    from ..ops.elementwise import rsqrt
+    from ..ops.reduce import mean as _mean
+
+    x = _as_tensor(input)
+    shape = _normalized_shape("layer_norm", normalized_shape)
+    k = len(shape)
+    if x.ndim < k or tuple(x.shape[x.ndim - k:]) != shape:
+        raise ValueError(f"layer_norm: input shape {x.shape} does not end with "
+                         f"normalized_shape {shape}")
+    for t, what in ((weight, "weight"), (bias, "bias")):
+        if t is not None and tuple(t.shape) != shape:
+            raise ValueError(f"layer_norm: {what} shape {tuple(t.shape)} does not match "
+                             f"normalized_shape {shape}")
+    if x.dtype.kind != "f":
+        x = cast(x, dt.get_default_dtype())
+    axes = tuple(range(x.ndim - k, x.ndim))
+    centered = x - _mean(x, axis=axes, keepdims=True)
+    y = centered * rsqrt(_mean(centered * centered, axis=axes, keepdims=True) + eps)
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return y
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Batch normalization of an (N, C) or (N, C, L...) input per channel C, as PyTorch's
+    ``F.batch_norm``. ``training``: normalize with the batch mean and biased variance and,
+    when running stats are given, update them in place (without recording):
+    ``running = (1 - momentum) running + momentum stat`` with the unbiased variance. Else
+    normalize with ``running_mean``/``running_var``.
+
+    >>> gt.nn.functional.batch_norm(gt.tensor([[0.], [2.]]), None, None, training=True).tolist()
+    [[-0.9999949932098389], [0.9999949932098389]]
+    """
+    from ..autograd import no_grad
+    from ..ops.elementwise import rsqrt
+    from ..ops.reduce import mean as _mean
+
+    x = _as_tensor(input)
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: input must be (N, C) or (N, C, L...), got shape "
+                         f"{x.shape}")
+    c = x.shape[1]
+    for t, what in ((running_mean, "running_mean"), (running_var, "running_var"),
+                    (weight, "weight"), (bias, "bias")):
+        if t is not None and tuple(t.shape) != (c,):
+            raise ValueError(f"batch_norm: {what} shape {tuple(t.shape)} does not match the "
+                             f"{c} channels of the input of shape {x.shape}: expected ({c},)")
+    if x.dtype.kind != "f":
+        x = cast(x, dt.get_default_dtype())
+    axes = (0,) + tuple(range(2, x.ndim))
+    count = x.numel() // max(c, 1)
+    per_channel = (1, c) + (1,) * (x.ndim - 2)
+    if training or running_mean is None or running_var is None:
+        if count <= 1:
+            raise ValueError(f"batch_norm: expected more than 1 value per channel when "
+                             f"training, got input of shape {x.shape}")
+        mu = _mean(x, axis=axes, keepdims=True)
+        centered = x - mu
+        var = _mean(centered * centered, axis=axes, keepdims=True)
+        if training and running_mean is not None and running_var is not None:
+            with no_grad():
+                m = float(momentum)
+                running_mean.mul_(1.0 - m).add_(reshape(mu, (c,)).detach(), alpha=m)
+                unbiased = reshape(var, (c,)).detach() * (count / (count - 1))
+                running_var.mul_(1.0 - m).add_(unbiased, alpha=m)
+        y = centered * rsqrt(var + eps)
+    else:
+        y = (x - reshape(running_mean, per_channel)) * rsqrt(
+            reshape(running_var, per_channel) + eps)
+    if weight is not None:
+        y = y * reshape(weight, per_channel)
+    if bias is not None:
+        y = y + reshape(bias, per_channel)
+    return y
+
+
+def embedding(input: Tensor, weight: Tensor) -> Tensor:
+    """Rows of ``weight`` (num_embeddings, dim) at the integer indices ``input``: the result
+    has shape ``input.shape + (dim,)``. An index outside [0, num_embeddings) raises
+    ``IndexError`` naming it.
+
+    >>> gt.nn.functional.embedding(gt.tensor([2, 0]), gt.eye(3)).tolist()
+    [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
+    """
+    from ..ops.movement import take
+
+    idx = _as_tensor(input, getattr(weight, "device", None))
+    weight = _as_tensor(weight)
+    _check_embedding_input("embedding", idx, weight.shape[0] if weight.ndim else 0)
+    if weight.ndim != 2:
+        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), "
+                         f"got shape {weight.shape}")
+    return take(weight, idx, axis=0)
+
+
+def _check_embedding_input(who: str, idx: Tensor, n: int) -> None:
+    """TypeError for non-integer indices, IndexError naming an index outside [0, n)."""
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"{who}: indices must be an integer tensor, got dtype {idx.dtype}")
+    if idx.numel() == 0:
+        return
+    from ..ops.join import stack
+    from ..ops.reduce import max as _max, min as _min
+
+    lo, hi = stack([_min(idx), _max(idx)]).tolist()  # one host sync
+    if lo < 0 or hi >= n:
+        bad = lo if lo < 0 else hi
+        raise IndexError(f"{who}: index {bad} is out of range for num_embeddings={n} "
+                         f"(indices must be in [0, {n - 1}])")
