@@ -66,6 +66,10 @@ class Tensor:
     _hist_version = 0  # the storage's history version when grad_fn was set
     name = None
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        TENSOR_TYPES.add(cls)  # subclasses (Parameter, Variable) take the ops' fast paths too
+
     def __init__(self, data, dtype=None, device=None, requires_grad: bool = False):
         from .creation import tensor
 
@@ -403,6 +407,9 @@ class Tensor:
         if spec and self._data.size == 1:
             return format(self.item(), spec)
         return repr(self)
+
+
+TENSOR_TYPES = {Tensor}  # Tensor and its subclasses: exact-type checks of the fast paths
 
 
 def _is_dtype_name(s) -> bool:

@@ -240,6 +240,7 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
         else:
             wanted_leaves.add(id(t))
     captured: dict = {}
+    shared = {id(g) for g in grads}  # gradients someone else holds: never a leaf's .grad
 
     def push(edge, g):
         target, idx = edge
@@ -277,6 +278,7 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
                 continue
             if wanted_nodes or node.retained:
                 _deliver(node, gs, wanted_nodes, captured, add)
+                shared.update(id(g) for g in gs)
             if node.freed:
                 raise RuntimeError(
                     f"trying to backward through the graph a second time ({node.name()}): its "
@@ -315,9 +317,16 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
                 captured[id(leaf)] = g
             elif accumulate:
                 if leaf.grad is None:
-                    # a fresh, writable tensor: a rule may hand the same gradient to several
-                    # inputs, or a read-only broadcast view; optimizers update .grad in place
-                    leaf.grad = g if create_graph else _own(g)
+                    # .grad must be a tensor of its own, writable (optimizers update it in
+                    # place): copy a gradient that is shared (a rule handed it to several
+                    # inputs, the caller passed it in) or a view of other memory
+                    if create_graph:
+                        leaf.grad = g
+                    elif id(g) in shared or not _owns_memory(g._data):
+                        leaf.grad = _own(g)
+                    else:
+                        leaf.grad = g.detach()
+                    shared.add(id(g))
                 else:
                     leaf.grad = add(leaf.grad, g)
     finally:
@@ -333,6 +342,11 @@ def _ones(t):
     backend = get_backend(t._device)
     with backend.context():
         return Tensor._make(backend.xp.ones(t._data.shape, dtype=t._data.dtype), t._device)
+
+
+def _owns_memory(arr) -> bool:
+    """True for an array that owns its memory and may be written (not a view, not read-only)."""
+    return arr.base is None and getattr(arr.flags, "writeable", True)
 
 
 def _own(g):

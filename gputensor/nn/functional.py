@@ -403,9 +403,17 @@ def _linear_vjp(ctx, g):
     gx = matmul(g, weight) if ctx.needs[0] else None
     gw = None
     if ctx.needs[1]:  # sum over every batch position of outer(g, x)
-        g2 = reshape(g, (-1, weight.shape[0]))
-        gw = matmul(g2.T, reshape(x, (-1, weight.shape[1])))
-    return (gx, gw) if len(ctx.needs) == 2 else (gx, gw, g)  # the engine sums g to the bias
+        if g.ndim == 2:  # (batch, out): no reshapes needed
+            gw = matmul(g.T, x)
+        else:
+            g2 = reshape(g, (-1, weight.shape[0]))
+            gw = matmul(g2.T, reshape(x, (-1, weight.shape[1])))
+    if len(ctx.needs) == 2:
+        return gx, gw
+    gb = None
+    if ctx.needs[2]:  # the bias gradient: g summed over the batch positions
+        gb = _sum(g, axis=tuple(range(g.ndim - 1))) if g.ndim > 1 else g
+    return gx, gw, gb
 
 
 def _mse_vjp(ctx, g):
@@ -459,9 +467,33 @@ def _cross_entropy_vjp(ctx, g):
             gt_ = coef * -apply(LOG_SOFTMAX, logits, axis=cls)
         return gx, gt_
     # integer labels: (softmax - one_hot) per counted label, over their count for 'mean'
+    if not ctx.create_graph:  # the common case, one fused array-module op (same formula)
+        return apply(_CE_LABEL_GRAD, logits, target, g, axis=cls, reduction=reduction,
+                     ignore_index=ctx.attrs.get("ignore_index", -100)), None
     p = apply(SOFTMAX, logits, axis=cls)
     coef = expand_dims(_label_coef(ctx, g, target, p.dtype), cls)
     return (p - _one_hot_like(target, shape, cls, p.dtype)) * coef, None
+
+
+def _ce_label_grad_fwd(xp, logits, target, g, axis, reduction, ignore_index):
+    """The label cross-entropy gradient in one pass of array-module calls: what
+    ``_cross_entropy_vjp`` computes with gputensor ops when the gradient is recorded."""
+    x = logits.astype(np.float32) if logits.dtype == np.float16 else logits
+    e = xp.exp(x - x.max(axis=axis, keepdims=True))
+    p = e / e.sum(axis=axis, keepdims=True)
+    keep = target != ignore_index
+    classes = xp.arange(x.shape[axis]).reshape((-1,) + (1,) * (x.ndim - 1 - axis))
+    p -= xp.expand_dims(target, axis) == classes
+    coef = keep * g.astype(x.dtype)
+    if reduction == "mean":
+        coef = coef / xp.maximum(keep.sum(), 1)  # no host sync
+    p *= xp.expand_dims(coef, axis)
+    return p.astype(logits.dtype, copy=False)
+
+
+# not a table row: an internal forward used only by cross_entropy's derivative rule
+_CE_LABEL_GRAD = OpDef("cross_entropy_label_grad", _ce_label_grad_fwd, kind="composite",
+                       arity=3, kinds="f", promoted=slice(0, 1), samples=())
 
 
 def _up32(x):

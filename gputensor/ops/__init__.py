@@ -15,6 +15,7 @@ from .. import autograd
 from .. import dtypes as dt
 from ..backends import get_backend
 from ..device import get_default_device
+from ..tensor import TENSOR_TYPES as _TT
 from ..tensor import Tensor
 from .opdef import OpDef
 
@@ -74,7 +75,7 @@ def unary_caller(op: OpDef):
     record = autograd.record
 
     def call(a):
-        if type(a) is Tensor:
+        if type(a) in _TT:
             x = a._data
             impl = a._device.fast.get(op, _EMPTY).get(x.dtype)
             if impl is not None:
@@ -114,19 +115,24 @@ def binary_caller(op: OpDef):
                     if (a._requires_grad or b._requires_grad) and _local_grad_enabled():
                         record(op, (a, b), _EMPTY, (x, y), [t])
                     return t
-        elif type(a) is Tensor or type(b) is Tensor:
+        elif type(a) in _TT or type(b) in _TT:
             return with_scalar(a, b)
         return _apply(op, (a, b), _EMPTY)
 
     def with_scalar(a, b):
-        t, s = (a, b) if type(a) is Tensor else (b, a)
+        """A tensor and a Python scalar, or tensors of which one is a subclass."""
+        t, s = (a, b) if type(a) in _TT else (b, a)
         arr = t._data
-        if not (type(s) is float and arr.dtype.kind == "f" or type(s) is int):
+        if type(s) in _TT:
+            if s._device is not t._device or s._data.dtype is not arr.dtype:
+                return _apply(op, (a, b), _EMPTY)
+        elif not (type(s) is float and arr.dtype.kind == "f" or type(s) is int):
             return _apply(op, (a, b), _EMPTY)  # the scalar may change the dtype
         impl = t._device.fast.get(op, _EMPTY).get(arr.dtype)
         if impl is None:
             return _apply(op, (a, b), _EMPTY)
-        x, y = (arr, s) if t is a else (s, arr)
+        x = a._data if type(a) in _TT else a
+        y = b._data if type(b) in _TT else b
         try:
             r = impl(x, y)
         except _OP_ERRORS as e:
@@ -136,7 +142,7 @@ def binary_caller(op: OpDef):
         out = _new(Tensor)
         out._data = r
         out._device = t._device
-        if t._requires_grad and _local_grad_enabled():
+        if (t._requires_grad or getattr(s, "_requires_grad", False)) and _local_grad_enabled():
             record(op, (a, b), _EMPTY, (x, y), [out])
         return out
 
@@ -201,7 +207,7 @@ def _apply(op: OpDef, inputs, attrs):
     # -- results as tensors, then the graph record ------------------------------------------
     if (backend.ctx is None and compute is promoted and not op.view and op.fast_ok
             and len(inputs) <= 2 and getattr(out, "dtype", None) is op.out_dtype(compute)
-            and all(type(x) in _WEAK or (type(x) is Tensor and x._data.dtype is compute)
+            and all(type(x) in _WEAK or (type(x) in _TT and x._data.dtype is compute)
                     for x in inputs)):
         device.fast.setdefault(op, {})[compute] = impl
     result = _wrap_all(op, out, device, backend, compute, tensors[0] if op.view and tensors

@@ -311,7 +311,8 @@ def _vjp_sigmoid(ctx, g):
 
 
 def _vjp_relu(ctx, g):
-    return where(ctx.out > 0, g, 0.0)  # 0 at x == 0, as PyTorch
+    # 0 at x == 0, as PyTorch; a mask multiply is several times faster than where(m, g, 0.)
+    return g * cast(ctx.out > 0, g.dtype)
 
 
 def _vjp_gelu(ctx, g):

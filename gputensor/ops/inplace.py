@@ -178,6 +178,8 @@ def inplace_op(t, fn, op: str, args=(), kwargs=None, saves_self: bool = True) ->
     _check_leaf(t, op)  # before computing: a refused update does nothing
     kwargs = kwargs or {}
     if not _tracked(t, args + tuple(kwargs.values())):
+        if not kwargs and len(args) == 1 and _into(t, fn, args[0]):
+            return t
         return update(t, fn(t, *args, **kwargs), op)
     _check_view(t, op)
     if saves_self:
@@ -187,6 +189,38 @@ def inplace_op(t, fn, op: str, args=(), kwargs=None, saves_self: bool = True) ->
     else:
         src = t
     return _commit(t, fn(src, *args, **kwargs), op)
+
+
+def _into(t, fn, other) -> bool:
+    """The untracked fast path: run ``fn``'s op with ``out=`` straight into ``t``'s storage
+    when that gives exactly what computing it and copying it back would (an op whose forward
+    is an array-module function keeping the dtype, an operand of ``t``'s dtype and device or
+    a Python scalar that cannot change it). False when it does not apply."""
+    from ..backends import get_backend
+
+    op = getattr(fn, "op", None)
+    if op is None or not isinstance(op.fwd, str) or op.policy != "same" or op.arity != 2:
+        return False
+    kind = t._data.dtype.kind
+    if isinstance(other, Tensor):
+        if other._device != t._device or other._data.dtype != t._data.dtype:
+            return False
+        if other._data is not t._data and other._version is not None \
+                and other._version is t._version:
+            return False  # overlapping views: not every backend computes those in place
+        y = other._data
+    elif (type(other) is float and kind == "f") or (type(other) is int and kind in "iuf"):
+        y = other
+    else:
+        return False
+    backend = get_backend(t._device)
+    try:
+        with backend.context():
+            backend.impl(op)(t._data, y, out=t._data)
+    except (ValueError, TypeError, OverflowError):  # e.g. the operand does not broadcast to t:
+        return False                                # the general path says why
+    _bump(t)
+    return True
 
 
 def update(t, result, op: str) -> "Tensor":
@@ -400,8 +434,7 @@ def add_(t, other, alpha=1) -> "Tensor":
     >>> t = gt.ones(2); t.add_(gt.ones(2), alpha=-0.5).tolist()
     [0.5, 0.5]
     """
-    return inplace_op(t, lambda s, o: ew.add(s, _scaled(o, alpha)), "add_", (other,),
-                      saves_self=False)
+    return inplace_op(t, ew.add, "add_", (_scaled(other, alpha),), saves_self=False)
 
 
 @tensor_method("sub_", "subtract_")
@@ -411,8 +444,7 @@ def sub_(t, other, alpha=1) -> "Tensor":
     >>> t = gt.ones(2); t.sub_(gt.ones(2), alpha=2).tolist()
     [-1.0, -1.0]
     """
-    return inplace_op(t, lambda s, o: ew.subtract(s, _scaled(o, alpha)), "sub_", (other,),
-                      saves_self=False)
+    return inplace_op(t, ew.subtract, "sub_", (_scaled(other, alpha),), saves_self=False)
 
 
 def _scaled(other, alpha):
