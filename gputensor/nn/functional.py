@@ -95,11 +95,11 @@ def _lse_parts(xp, x, axis):
     A slice whose max is not finite (all -inf, or holding +inf or nan) gets a nan sum, so
     softmax and log_softmax are nan there, as in PyTorch, without floating-point warnings.
     """
-    m = xp.max(x, axis=axis, keepdims=True)
+    m = x.max(axis=axis, keepdims=True)
     finite = xp.isfinite(m)
-    shifted = x - xp.where(finite, m, xp.zeros_like(m))
-    s = xp.sum(xp.exp(shifted), axis=axis, keepdims=True)
-    return shifted, xp.where(finite, s, xp.full_like(s, xp.nan))
+    shifted = x - xp.where(finite, m, 0)
+    s = xp.exp(shifted).sum(axis=axis, keepdims=True)
+    return shifted, xp.where(finite, s, xp.nan)
 
 
 def _normalized(xp, x, axis, log):
@@ -148,14 +148,17 @@ def _nll(xp, logp, target, ignore_index, reduction):
     if n_classes == 0:  # every label is ignored
         picked = xp.zeros(target.shape, logp.dtype)
     else:
-        safe = xp.where(keep, target, xp.zeros_like(target))
-        picked = xp.take_along_axis(logp, xp.expand_dims(safe, cls), axis=cls)
-        picked = xp.squeeze(picked, axis=cls)
-    loss = xp.where(keep, -picked, xp.zeros_like(picked))
+        safe = xp.where(keep, target, 0)
+        if logp.ndim == 2:  # (N, C): plain fancy indexing is the cheap way to pick
+            picked = logp[xp.arange(logp.shape[0]), safe]
+        else:
+            picked = xp.take_along_axis(logp, xp.expand_dims(safe, cls), axis=cls)
+            picked = xp.squeeze(picked, axis=cls)
+    loss = xp.where(keep, -picked, 0)
     if reduction != "mean":
         return _reduce(xp, loss, reduction)
-    count = xp.sum(keep, dtype=loss.dtype)
-    return xp.where(count > 0, xp.sum(loss) / xp.maximum(count, 1), _nan(xp, loss.dtype))
+    count = keep.sum(dtype=loss.dtype)
+    return xp.where(count > 0, loss.sum() / xp.maximum(count, 1), _nan(xp, loss.dtype))
 
 
 def _same_shape(a, b, what: str) -> None:
