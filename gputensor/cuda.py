@@ -29,3 +29,19 @@ def synchronize(device=None) -> None:
     from .device import device as as_device
 
     get_backend(as_device(device or "cuda")).synchronize()
+
+
+def use_custom_kernels(flag: bool | None = None) -> bool:
+    """Whether CUDA ops run gputensor's custom kernels (``kernels/``) where they have one;
+    ``flag`` switches them on or off (returns the previous setting). Off, every op runs
+    CuPy's routines, to compare the two paths. The environment variable
+    ``GPUTENSOR_KERNELS=off`` switches them off at startup.
+
+    >>> old = gt.cuda.use_custom_kernels(False); gt.cuda.use_custom_kernels(old)
+    False
+    """
+    from .backends import kernels
+
+    if flag is None:
+        return kernels.enabled()
+    return kernels.set_enabled(flag)

@@ -1,4 +1,8 @@
-"""CUDA C/C++ kernel sources of the CUDA backend (installed as ``gputensor.kernels``)."""
+"""CUDA C/C++ kernel sources of the CUDA backend (installed as ``gputensor.kernels``).
+
+The registry describing them (entry points, dtypes, launch, the ops they override, the
+checks) is ``gputensor/backends/kernels.py``; conventions are in README.md here.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,16 @@ def kernel_dir() -> Path:
 def sources() -> list[Path]:
     """Every kernel source file (``*.cu``), sorted by name."""
     return sorted(kernel_dir().glob("*.cu"))
+
+
+def headers() -> list[Path]:
+    """Every header (``*.cuh`` device helpers, ``*.h`` host emulation), sorted by name.
+
+    >>> [p.name for p in headers()][:2]
+    ['activations.cuh', 'common.cuh']
+    """
+    d = kernel_dir()
+    return sorted([*d.glob("*.cuh"), *d.glob("*.h")])
 
 
 def read(name: str) -> str:

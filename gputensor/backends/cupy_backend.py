@@ -62,6 +62,15 @@ class CupyBackend(Backend):
         self.device = device
         self._cuda_device = self.ctx = cupy.cuda.Device(device.index)
 
+    def resolve(self, op):
+        """The op's custom kernel where the registry overrides it and custom kernels are on
+        (``gputensor/backends/kernels.py``; it falls back to the array-module forward for
+        inputs it does not cover), else the array-module forward (CuPy's routines)."""
+        from . import kernels
+
+        impl = kernels.override(op, self)
+        return impl if impl is not None else super().resolve(op)
+
     def asarray(self, data, dtype=None):
         with self._cuda_device:
             if isinstance(data, self.xp.ndarray) and data.device.id != self.device.index:
