@@ -340,6 +340,9 @@ def override_cases(op, kernel: K.Kernel, dtype: str, seed: int = 3,
                 if op.domain == "positive":
                     x = np.abs(x) + 0.1
                 inputs = [x.astype(dtype)]
+                for i in range(1, len(kernel.inputs)):  # (y, g) of a backward kernel
+                    s = shapes[i] if i < len(shapes) else shapes[0]
+                    inputs.append((rng.standard_normal(s) * 2).astype(dtype))
             yield attrs, tuple(inputs)
             x = inputs[0]
             if x.ndim:

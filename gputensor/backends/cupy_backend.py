@@ -71,6 +71,37 @@ class CupyBackend(Backend):
         impl = kernels.override(op, self)
         return impl if impl is not None else super().resolve(op)
 
+    @property
+    def fused_adam_step(self):
+        """The fused Adam/AdamW update (kernels/adam.cu) while custom kernels are on, else
+        None (``gt.optim.Adam`` then runs its op path: CuPy's routines). See
+        ``gputensor.optim.adam.fused_adam_step`` for the call."""
+        from . import kernels
+
+        return self._fused_adam_step if kernels.enabled() else None
+
+    def _fused_adam_step(self, p, grad, exp_avg, exp_avg_sq, *, step, lr, beta1, beta2, eps,
+                         weight_decay, decoupled):
+        """One launch updating ``p``, ``exp_avg`` and ``exp_avg_sq`` in place (CuPy's
+        routines where the kernel does not apply: strided state, non-float dtypes); bumps
+        their version counters as in-place ops do."""
+        from ..ops.inplace import _bump
+        from . import kernels
+
+        arrays = (p._data, grad._data, exp_avg._data, exp_avg_sq._data)
+        hyper = dict(step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps,
+                     weight_decay=weight_decay, decoupled=decoupled)
+        dtype = p.dtype.name
+        with self.context():
+            done = NotImplemented
+            if dtype in kernels.REGISTRY["adam_fwd"].dtypes:
+                k = kernels.launcher("adam_fwd", dtype, self.device.index)
+                done = kernels.adam_update(k, *arrays, **hyper)
+            if done is NotImplemented:
+                kernels.adam_update_xp(self.xp, *arrays, **hyper)
+        for t in (p, exp_avg, exp_avg_sq):
+            _bump(t)
+
     def asarray(self, data, dtype=None):
         with self._cuda_device:
             if isinstance(data, self.xp.ndarray) and data.device.id != self.device.index:

@@ -200,9 +200,10 @@ def _op(name: str):
     op = OPS.get(name)
     if op is None:  # internal rows (not in the public table) are found by name elsewhere
         from ..nn import functional as F
+        from ..ops import elementwise as E  # the activation gradients (relu_grad...)
 
-        op = next((v for v in vars(F).values() if getattr(v, "name", None) == name
-                   and hasattr(v, "fwd")), None)
+        op = next((v for mod in (F, E) for v in vars(mod).values()
+                   if getattr(v, "name", None) == name and hasattr(v, "fwd")), None)
     if op is None:
         raise KeyError(f"no op named {name!r}")
     return op
@@ -664,24 +665,26 @@ _act("softplus_fwd", ("softplus",), expr="gt_softplus({x}, {beta}, {threshold})"
 _act("leaky_relu_fwd", ("leaky_relu",), params={"negative_slope": 0.01})
 _act("elu_fwd", ("elu",), params={"alpha": 1.0})
 _act("silu_fwd", ("silu",))
-# backward passes (y: the forward's output, x: its input, g: the output gradient); not yet
-# called by the derivative rules (see kernels/README.md), run them with kernels.run(name, ...)
-_act("sigmoid_bwd", expr="{g} * {y} * (A(1) - {y})", inputs=("y", "g"), output="dx",
-     reference=lambda y, g: g * y * (1 - y))
-_act("tanh_bwd", expr="{g} * (A(1) - {y} * {y})", inputs=("y", "g"), output="dx",
-     reference=lambda y, g: g * (1 - y * y))
-_act("relu_bwd", expr="{g} * (A)({y} > A(0))", inputs=("y", "g"), output="dx",
-     reference=lambda y, g: g * (y > 0))
-_act("gelu_bwd", expr="gt_gelu_bwd({x}, {g})", inputs=("x", "g"), output="dx",
+# backward passes (y: the forward's output, x: its input, g: the output gradient); they
+# override the internal gradient ops of ops/elementwise.py (<act>_grad(y or x, g)) that the
+# derivative rules call when the gradient is not recorded (not create_graph)
+_act("sigmoid_bwd", ("sigmoid_grad",), expr="{g} * {y} * (A(1) - {y})", inputs=("y", "g"),
+     output="dx", reference=lambda y, g: g * y * (1 - y))
+_act("tanh_bwd", ("tanh_grad",), expr="{g} * (A(1) - {y} * {y})", inputs=("y", "g"),
+     output="dx", reference=lambda y, g: g * (1 - y * y))
+_act("relu_bwd", ("relu_grad",), expr="{g} * (A)({y} > A(0))", inputs=("y", "g"),
+     output="dx", reference=lambda y, g: g * (y > 0))
+_act("gelu_bwd", ("gelu_grad",), expr="gt_gelu_bwd({x}, {g})", inputs=("x", "g"), output="dx",
      reference=lambda x, g: g * (0.5 * (1 + _erf(x / np.sqrt(2)))
                                  + x * np.exp(-0.5 * x * x) / np.sqrt(2 * np.pi)))
-_act("gelu_tanh_bwd", expr="gt_gelu_tanh_bwd({x}, {g})", inputs=("x", "g"), output="dx",
-     reference=lambda x, g: _gelu_tanh_bwd_ref(x, g))
-_act("softplus_bwd", expr="gt_softplus_bwd({x}, {g}, {beta}, {threshold})", inputs=("x", "g"),
-     output="dx", params={"beta": 1.0, "threshold": 20.0},
+_act("gelu_tanh_bwd", ("gelu_tanh_grad",), expr="gt_gelu_tanh_bwd({x}, {g})",
+     inputs=("x", "g"), output="dx", reference=lambda x, g: _gelu_tanh_bwd_ref(x, g))
+_act("softplus_bwd", ("softplus_grad",), expr="gt_softplus_bwd({x}, {g}, {beta}, {threshold})",
+     inputs=("x", "g"), output="dx", params={"beta": 1.0, "threshold": 20.0},
      reference=lambda x, g, beta=1.0, threshold=20.0:
          np.where(x * beta > threshold, g, g * _sigmoid_ref(x * beta)))
-_act("leaky_relu_bwd", expr="({x} > A(0) ? {g} : {g} * {negative_slope})", inputs=("x", "g"),
+_act("leaky_relu_bwd", ("leaky_relu_grad",),
+     expr="({x} > A(0) ? {g} : {g} * {negative_slope})", inputs=("x", "g"),
      output="dx", params={"negative_slope": 0.01},
      reference=lambda x, g, negative_slope=0.01: np.where(x > 0, g, g * negative_slope))
 
@@ -722,18 +725,7 @@ _raw("log_softmax_bwd", "softmax.cu", "gt_log_softmax_bwd", _run_rows_bwd("gt_lo
      reference=_log_softmax_bwd_ref, inputs=("y", "g"))
 _raw("logsumexp_fwd", "softmax.cu", "gt_logsumexp_fwd", _run_rows_reduce("gt_logsumexp_fwd"),
      overrides=("logsumexp",), check=_REDUCE_CHECK)
-_raw("sum_fwd", "reduce.cu", "gt_sum_fwd", _run_rows_reduce("gt_sum_fwd"),
-     overrides=("sum",), check=_REDUCE_CHECK)
-_raw("max_fwd", "reduce.cu", "gt_max_fwd", _run_rows_reduce("gt_max_fwd"),
-     overrides=("max",), check=_REDUCE_CHECK)
-_raw("min_fwd", "reduce.cu", "gt_min_fwd", _run_rows_reduce("gt_min_fwd"),
-     overrides=("min",), check=_REDUCE_CHECK)
-_VAR_CHECK = Check(shapes=ROW_SHAPES,
-                   attrs=({"axis": -1}, {"axis": -1, "ddof": 0.5, "keepdims": True}))
-_raw("var_fwd", "reduce.cu", "gt_var_fwd", _run_rows_reduce("gt_var_fwd", _var_args(0)),
-     overrides=("var",), check=_VAR_CHECK)
-_raw("std_fwd", "reduce.cu", "gt_var_fwd", _run_rows_reduce("gt_var_fwd", _var_args(1)),
-     overrides=("std",), check=_VAR_CHECK)
+# sum, mean, max, min, argmax, argmin, var, std (reduce.cu): the reductions block at the end
 
 # -- fused softmax cross-entropy with integer labels --------------------------------------------
 def _ce_rows(xp, logits, target):
@@ -828,8 +820,418 @@ register(Kernel(
                 make=functools.partial(_ce_inputs, grad=True))))
 
 
+# -- fused Adam / AdamW update (the optimizer's kernel; part: adam + backward wiring + bench) --
+ADAM_BLOCK = 256
+_ADAM_LAUNCH = ("grid (min(ceil(n / 256), 2^20)), block (256); grid-stride loop; p, m, v "
+                "updated in place")
+
+
+def adam_scalars(step, lr, beta1, beta2, eps, weight_decay=0.0, decoupled=False) -> tuple:
+    """The scalar arguments of ``gt_adam_fwd`` after ``n``: (decay, l2, beta1, beta2, eps,
+    step_size, bc2_sqrt), the bias corrections folded in once per step (kernels/adam.cu)."""
+    import math
+
+    wd = float(weight_decay)
+    return (1.0 - lr * wd if decoupled else 1.0, 0.0 if decoupled else wd, float(beta1),
+            float(beta2), float(eps), lr / (1.0 - beta1 ** step),
+            math.sqrt(1.0 - beta2 ** step))
+
+
+def adam_update(k, p, g, m, v, *, step, lr, beta1, beta2, eps, weight_decay=0.0,
+                decoupled=False):
+    """One fused Adam/AdamW step on arrays, in place: ``p``, ``m`` and ``v`` (one dtype,
+    C-contiguous, one shape) are updated by one launch of ``gt_adam_fwd``; ``g`` is cast to
+    their dtype and made contiguous if needed (one extra copy of it). Returns ``(p, m, v)``,
+    or ``NotImplemented`` (nothing changed) where the kernel does not apply."""
+    xp = k.xp
+    if not (p.dtype == m.dtype == v.dtype and p.shape == g.shape == m.shape == v.shape
+            and p.flags.c_contiguous and m.flags.c_contiguous and v.flags.c_contiguous):
+        return NotImplemented
+    if g.dtype != p.dtype:
+        g = g.astype(p.dtype)
+    g = _contiguous(xp, g)
+    n = p.size
+    if n:
+        block = min(ADAM_BLOCK, k.max_block)
+        k("gt_adam_fwd", (min(-(-n // block), k.max_grid),), (block,), p, g, m, v, n,
+          *adam_scalars(step, lr, beta1, beta2, eps, weight_decay, decoupled))
+    return p, m, v
+
+
+def adam_update_xp(xp, p, g, m, v, *, step, lr, beta1, beta2, eps, weight_decay=0.0,
+                   decoupled=False):
+    """The same update in place with array-module routines (where the kernel does not
+    apply: strided state, other dtypes); the order of Adam._step_group."""
+    import math
+
+    if weight_decay != 0:
+        if decoupled:
+            p *= 1 - lr * weight_decay
+        else:
+            g = g + weight_decay * p
+    m *= beta1
+    m += (1 - beta1) * g
+    v *= beta2
+    v += (1 - beta2) * (g * g)
+    denom = xp.sqrt(v) / math.sqrt(1 - beta2 ** step) + eps
+    p -= (lr / (1 - beta1 ** step)) * (m / denom)
+    return p, m, v
+
+
+def _run_adam(k, p, g, m, v, **hyper):
+    """The registry's run: the functional form (updates copies of p, m and v and returns
+    them), so the checks can compare with the reference; the optimizer calls
+    ``adam_update`` in place (CupyBackend.fused_adam_step)."""
+    return adam_update(k, p.copy(), g, m.copy(), v.copy(), **hyper)
+
+
+def _adam_ref(p, g, m, v, *, step, lr, beta1, beta2, eps, weight_decay=0.0, decoupled=False):
+    """float64 NumPy: (p, m, v) after one step, stacked (the checks compare all three)."""
+    if decoupled:
+        p = p * (1 - lr * weight_decay)
+    else:
+        g = g + weight_decay * p
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    p = p - lr / (1 - beta1 ** step) * m / (np.sqrt(v) / np.sqrt(1 - beta2 ** step) + eps)
+    return np.stack([p, m, v])
+
+
+def _adam_inputs(rng, shape, dtype, special, attrs):
+    """p, g standard normal; m of order 0.1 and v >= 0 (a state a few steps in); nan, +-inf
+    and +-1e4 planted in g when ``special``."""
+    p, g = (rng.standard_normal(shape).astype(dtype) for _ in range(2))
+    m = (0.1 * rng.standard_normal(shape)).astype(dtype)
+    v = (0.01 * np.abs(rng.standard_normal(shape))).astype(dtype)
+    if special:
+        flat = g.reshape(-1)
+        for i, val in enumerate((np.nan, np.inf, -np.inf, 1e4, -1e4, 0.0)):
+            if i * 7 < flat.size:
+                flat[i * 7] = val
+    return p, g, m, v
+
+
+_ADAM_ATTRS = (
+    dict(step=1, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8),
+    dict(step=7, lr=0.1, beta1=0.8, beta2=0.99, eps=1e-6, weight_decay=0.1),
+    dict(step=1000, lr=1e-2, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.05,
+         decoupled=True),
+)
+register(Kernel(
+    "adam_fwd", "raw", "adam.cu", entries=("gt_adam_fwd",), run=_run_adam,
+    inputs=("p", "g", "m", "v"), reference=_adam_ref, launch=_ADAM_LAUNCH,
+    check=Check(shapes=((1,), (63,), (64,), (1000,), (3, 77), (2, 3, 5)), attrs=_ADAM_ATTRS,
+                make=_adam_inputs)))
+
+
 __all__ = ["Kernel", "Check", "REGISTRY", "OVERRIDES", "register", "enabled", "set_enabled",
            "override", "call", "run", "launcher", "compile_units", "unit_entries",
            "elementwise_source", "expand_includes", "signatures", "make_inputs", "inputs_for",
            "reference",
-           "suffix", "row_block", "kernel_dir", "ENV"]
+           "suffix", "row_block", "kernel_dir", "ENV", "adam_update", "adam_update_xp",
+           "adam_scalars"]
+
+
+# -- reductions (part: reductions): sum mean max min argmax argmin var std (reduce.cu) ----------
+# The input (C order, made contiguous when strided: one extra copy) is viewed as
+# (outer, n, inner) with the reduced axes (any single axis, or a run of adjacent axes in any
+# order, or all of them) in the middle; ``reduce_plan`` picks the layout: "rows" (inner == 1:
+# one block per row), "cols" (inner > 1: coalesced column tiles), "two_level" (rows longer
+# than 64 elements per thread of the largest block, fewer than LONG_ROWS_MIN_ROWS of them:
+# partials of several blocks per row, then a second launch; sum/mean/max/min only), or None
+# (the array-module path: empty or 0-d input, axis=(), non-adjacent axes, long rows of
+# var/std/argmax/argmin, long columns with few outputs). keepdims is a reshape here.
+_REDUCE_LAUNCH = ("rows: grid (min(rows, 2^20)), block as the row kernels; columns: one block "
+                  "per tile of cw (<= 32) adjacent outputs, blockDim/cw thread groups striding "
+                  "the reduced axis (power-of-two block in [32, 1024]); long rows: "
+                  "gt_reduce_part (one block per 32 elements per thread) + gt_reduce_final")
+_RED_CODES = {"sum": 0, "max": 1, "min": 2, "mean": 3}
+
+
+def reduce_layout(x, axis):
+    """``(outer, n, inner, keepdims shape, output shape)`` viewing ``x`` as (outer, n, inner)
+    with the reduced ``axis`` (None: all; an int; a tuple/list of adjacent axes, any order)
+    as n; None when that view does not exist (0-d or empty ``x``, ``axis=()``, axes that
+    are not adjacent, repeated or out of range)."""
+    nd, shape = x.ndim, tuple(x.shape)
+    if nd == 0 or x.size == 0:
+        return None
+    if axis is None:
+        axes = list(range(nd))
+    else:
+        items = axis if isinstance(axis, (tuple, list)) else (axis,)
+        try:
+            axes = [int(a) for a in items]
+        except TypeError:
+            return None
+        if not axes or any(not -nd <= a < nd for a in axes):
+            return None
+        axes = sorted(a % nd for a in axes)
+        if axes != list(range(axes[0], axes[0] + len(axes))):
+            return None  # repeated or not adjacent
+    a0, a1 = axes[0], axes[-1] + 1
+    outer, n, inner = (int(np.prod(shape[:a0], dtype=np.int64)),
+                       int(np.prod(shape[a0:a1], dtype=np.int64)),
+                       int(np.prod(shape[a1:], dtype=np.int64)))
+    keep = tuple(1 if a0 <= i < a1 else s for i, s in enumerate(shape))
+    drop = shape[:a0] + shape[a1:]
+    return outer, n, inner, keep, drop
+
+
+def long_row(k) -> int:
+    """Rows longer than this are "long": 64 elements per thread of ``k``'s largest block
+    (65536 on CUDA; 4096 with the CPU check's 64-thread blocks, so the check reaches it)."""
+    return 64 * k.max_block
+
+
+def reduce_plan(k, x, axis, two_level: bool = True):
+    """``(kind, outer, n, inner, keep, drop)`` for reducing ``x`` over ``axis`` with
+    launcher ``k``: kind "rows", "cols" or "two_level" (see above), or None (NotImplemented:
+    the array-module path). ``two_level``: whether the op has the long-row scheme."""
+    lay = reduce_layout(x, axis)
+    if lay is None:
+        return None
+    outer, n, inner, keep, drop = lay
+    long_ = n > long_row(k)
+    if inner == 1:
+        kind = "rows" if not long_ or outer >= LONG_ROWS_MIN_ROWS else \
+            "two_level" if two_level else None
+    else:
+        cw = min(32, _pow2(inner))
+        few = outer * -(-inner // cw) < LONG_ROWS_MIN_ROWS
+        kind = None if long_ and few else "cols"
+    return None if kind is None else (kind, outer, n, inner, keep, drop)
+
+
+def _cols_block(k, n: int, inner: int) -> tuple[int, int]:
+    """(cw, threads) of the columns kernels: cw adjacent outputs per tile (32, or the next
+    power of two >= inner), and a power-of-two number of thread groups along n (about 4
+    elements each) such that the block has 32..max_block threads."""
+    cw = min(32, _pow2(inner))
+    groups = min(max(_pow2(-(-n // 4)), max(32 // cw, 1)), k.max_block // cw)
+    return cw, cw * groups
+
+
+def _run_reduce(rows_entry: str, cols_entry: str, cols_args=(), extra=None, code=None,
+                index=False):
+    """run() of a reduction over any adjacent axes (``reduce_plan``): ``rows_entry(x, out,
+    rows, cols, *extra)``, ``cols_entry(x, out, outer, n, inner, cw, *cols_args or *extra)``,
+    and with ``code`` (sum 0, max 1, min 2, mean 3) the two-level gt_reduce_part/final.
+    ``index``: int64 output (argmax, argmin)."""
+
+    def run_(k, x, axis=None, keepdims=False, **more):
+        if extra is None and more:
+            return NotImplemented
+        plan = reduce_plan(k, x, axis, two_level=code is not None)
+        if plan is None:
+            return NotImplemented
+        kind, outer, n, inner, keep, drop = plan
+        args = () if extra is None else extra(n, **more)
+        if args is NotImplemented:
+            return NotImplemented
+        xp = k.xp
+        x = _contiguous(xp, x)
+        out = xp.empty(outer * inner, dtype=np.int64 if index else x.dtype)
+        if kind == "rows":
+            k(rows_entry, (min(outer, k.max_grid),), (row_block(k, n),), x, out, outer, n,
+              *args)
+        elif kind == "cols":
+            cw, block = _cols_block(k, n, inner)
+            grid = min(outer * -(-inner // cw), k.max_grid)
+            k(cols_entry, (grid,), (block,), x, out, outer, n, inner, cw,
+              *(cols_args or args))
+        else:  # two levels: partials in the accumulation dtype, then one block per row
+            block = k.max_block
+            chunk = block * 32
+            parts = -(-n // chunk)
+            part = xp.empty(outer * parts, dtype=_acc_dtype(x.dtype))
+            k("gt_reduce_part", (min(outer * parts, k.max_grid),), (block,), x, part, outer,
+              n, chunk, parts, 0 if code == 3 else code)
+            k("gt_reduce_final", (min(outer, k.max_grid),), (row_block(k, parts),), part,
+              out, outer, parts, n, code)
+        return out.reshape(keep if keepdims else drop)
+
+    return run_
+
+
+def _abs_scale(reduce):
+    """Absolute tolerance scale: the sum (or mean) of magnitudes over the reduced axes."""
+
+    def scale(x, axis=None, keepdims=False, **attrs):
+        a = np.abs(np.where(np.isfinite(x), _f64(x), 0))
+        return np.maximum(reduce(a, axis=axis, keepdims=keepdims), 1.0)
+
+    return scale
+
+
+def _arg_inputs(rng, shape, dtype, special, attrs):
+    """Random values; with ``special``, rounded to integers too (ties everywhere: the first
+    occurrence must win) besides the nan/inf rows of ``make_inputs``."""
+    (x,) = make_inputs(REGISTRY["argmax_fwd"], rng, shape, dtype, special)
+    if special:
+        with np.errstate(invalid="ignore"):
+            x = np.where(np.isfinite(x), np.round(x), x).astype(dtype)
+    return (x,)
+
+
+# shapes: one element, odd sizes, rows longer than a (64-thread) block, columns narrower than
+# a tile (inner 5), wider (33: two tiles, 100) and summing over axes (1, 0); (2, 5000): long
+# rows (two levels) in the CPU check. Kept small: every case is an emulated launch.
+_RED_SHAPES = ((1, 1), (5, 1), (3, 63), (9, 100), (2, 3, 33), (2, 7, 5))
+_RED_ATTRS = ({"axis": -1}, {"axis": 0, "keepdims": True}, {"axis": 1},
+              {"axis": (1, 0), "keepdims": True}, {"axis": None})
+_SUM_CHECK = Check(shapes=_RED_SHAPES + ((2, 5000),), attrs=_RED_ATTRS,
+                   scale=_abs_scale(np.sum))
+_MEAN_CHECK = Check(shapes=_RED_SHAPES + ((2, 5000),), attrs=_RED_ATTRS,
+                    scale=_abs_scale(np.mean))
+_EXT_CHECK = Check(shapes=_RED_SHAPES + ((2, 5000),), attrs=_RED_ATTRS)
+# var/std/argmax/argmin have no two-level scheme: no all-axes cases (the GPU check's longest
+# shapes, (5, 32769), would have none of their kernels apply); the op samples cover axis=None
+_VAR_CHECK = Check(shapes=_RED_SHAPES, attrs=(
+    {"axis": -1}, {"axis": 0, "keepdims": True, "ddof": 0.5}, {"axis": 1, "ddof": 0.5},
+    {"axis": -1, "keepdims": True}))
+_ARG_CHECK = Check(shapes=_RED_SHAPES,
+                   attrs=({"axis": -1}, {"axis": 0, "keepdims": True}, {"axis": 1}),
+                   make=_arg_inputs, rtol={"float16": 0.0, "float32": 0.0, "float64": 0.0})
+_RED_ENTRIES = ("gt_reduce_cols", "gt_reduce_part", "gt_reduce_final")
+
+
+def _red(name, op, check):
+    code = _RED_CODES[op]
+    return register(Kernel(
+        name, "raw", "reduce.cu", entries=(f"gt_{name}",) + _RED_ENTRIES,
+        run=_run_reduce(f"gt_{name}", "gt_reduce_cols", (code,), code=code),
+        overrides=(op,), check=check, launch=_REDUCE_LAUNCH))
+
+
+_red("sum_fwd", "sum", _SUM_CHECK)
+_red("mean_fwd", "mean", _MEAN_CHECK)
+_red("max_fwd", "max", _EXT_CHECK)
+_red("min_fwd", "min", _EXT_CHECK)
+for _name, _root in (("var", 0), ("std", 1)):
+    register(Kernel(
+        f"{_name}_fwd", "raw", "reduce.cu", entries=("gt_var_fwd", "gt_var_cols"),
+        run=_run_reduce("gt_var_fwd", "gt_var_cols", extra=_var_args(_root)),
+        overrides=(_name,), check=_VAR_CHECK, launch=_REDUCE_LAUNCH))
+for _name, _max in (("argmax", 1), ("argmin", 0)):
+    register(Kernel(
+        f"{_name}_fwd", "raw", "reduce.cu", entries=(f"gt_{_name}_fwd", "gt_arg_cols"),
+        run=_run_reduce(f"gt_{_name}_fwd", "gt_arg_cols", (_max,), index=True),
+        overrides=(_name,), check=_ARG_CHECK, launch=_REDUCE_LAUNCH))
+del _name, _root, _max
+__all__ += ["reduce_layout", "reduce_plan", "long_row"]
+
+
+# -- layer norm (kernels/layernorm.cu) and fused bias + activation (elementwise) ---------------
+def _ln_layout(x, normalized_shape):
+    """(rows, cols) of a layer norm over the last axes ``normalized_shape`` (None: the last
+    axis) of ``x``, flattened into one row each; None where the kernel does not apply (0-d,
+    empty, no axes normalized, or a few very long rows)."""
+    if x.ndim == 0 or x.size == 0:
+        return None
+    ns = (x.shape[-1],) if normalized_shape is None else tuple(normalized_shape)
+    k = len(ns)
+    if k == 0 or x.ndim < k or tuple(x.shape[x.ndim - k:]) != ns:
+        return None
+    cols = int(np.prod(ns))
+    rows = x.size // cols
+    if cols > LONG_ROW and rows < LONG_ROWS_MIN_ROWS:
+        return None
+    return rows, cols
+
+
+def _ln_flat(xp, a):
+    return _contiguous(xp, a).reshape(-1)
+
+
+def _run_ln_fwd(k, x, *affine, normalized_shape=None, eps=1e-5):
+    rc = _ln_layout(x, normalized_shape)
+    if rc is None or len(affine) > 2:
+        return NotImplemented
+    rows, cols = rc
+    if any(getattr(a, "dtype", None) != x.dtype or a.size != cols for a in affine):
+        return NotImplemented
+    xp = k.xp
+    x = _contiguous(xp, x)
+    w = _ln_flat(xp, affine[0]) if affine else x  # x: a pointer the kernel does not read
+    b = _ln_flat(xp, affine[1]) if len(affine) > 1 else x
+    y = xp.empty_like(x)
+    k("gt_layer_norm_fwd", (min(rows, k.max_grid),), (row_block(k, cols),), x, w, b, y, rows,
+      cols, float(eps), int(len(affine) > 0), int(len(affine) > 1))
+    return y
+
+
+LN_BWD_BLOCKS = 256  # the backward's grid: bounds the (blocks, 2, cols) partial sums
+
+
+def _run_ln_bwd(k, x, g, *weight, normalized_shape=None, eps=1e-5):
+    rc = _ln_layout(x, normalized_shape)
+    if rc is None or len(weight) > 1 or getattr(g, "shape", None) != x.shape:
+        return NotImplemented
+    rows, cols = rc
+    if any(getattr(a, "dtype", None) != x.dtype for a in (g, *weight)) or \
+            any(w.size != cols for w in weight):
+        return NotImplemented
+    xp = k.xp
+    x, g = _contiguous(xp, x), _contiguous(xp, g)
+    w = _ln_flat(xp, weight[0]) if weight else x
+    grid = min(rows, k.max_grid, LN_BWD_BLOCKS)
+    out = xp.empty((rows + 2, cols), dtype=x.dtype)  # dx rows, then sum(g xhat), sum(g)
+    part = xp.empty((grid, 2, cols), dtype=_acc_dtype(x.dtype))
+    k("gt_layer_norm_bwd", (grid,), (row_block(k, cols),), x, g, w, out, part, rows, cols,
+      float(eps), int(bool(weight)))
+    out[rows:] = part.sum(axis=0).astype(x.dtype)
+    return out
+
+
+def _ln_inputs(rng, shape, dtype, special, attrs, grad=False):
+    """x (row kernels' special values), and affine inputs of normalized_shape: a weight and,
+    depending on the shape, a bias; with ``special`` 0, 1 or 2 of them by the shape, so each
+    form is checked (the override cases, not special, always get the weight the op's
+    samples list second). For the gradient: g and the weight when the forward had one."""
+    shape = tuple(shape)
+    x = make_inputs(REGISTRY["softmax_fwd"], rng, shape, dtype, special)[0]
+    ns = attrs.get("normalized_shape")
+    ns = shape[-1:] if ns is None else tuple(ns)
+    pick = len(shape) + (shape[-1] if shape else 0)
+    n_affine = pick % 3 if special else 1 + pick % 2
+    affine = [rng.standard_normal(ns).astype(dtype) for _ in range(n_affine)]
+    if not grad:
+        return (x, *affine)
+    return (x, rng.standard_normal(shape).astype(dtype), *affine[:1])
+
+
+def _ln_ref(*arrays, **attrs):
+    return _op("layer_norm").ref(*arrays, **attrs)
+
+
+_LN_ATTRS = ({}, {"eps": 0.25})
+register(Kernel(
+    "layer_norm_fwd", "raw", "layernorm.cu", entries=("gt_layer_norm_fwd",), run=_run_ln_fwd,
+    overrides=("layer_norm",), inputs=("x", "w", "b"), reference=_ln_ref, launch=_ROW_LAUNCH,
+    check=Check(shapes=ROW_SHAPES, attrs=_LN_ATTRS, make=_ln_inputs)))
+register(Kernel(
+    "layer_norm_bwd", "raw", "layernorm.cu", entries=("gt_layer_norm_bwd",), run=_run_ln_bwd,
+    overrides=("layer_norm_grad",), inputs=("x", "g", "w"),
+    launch="grid (min(rows, 256)), block as the row kernels; the weight and bias sums are "
+           "per-block partials summed by CuPy",
+    check=Check(shapes=ROW_SHAPES, attrs=_LN_ATTRS,
+                make=functools.partial(_ln_inputs, grad=True))))
+
+
+def _bias_inputs(rng, shape, dtype, special, attrs):
+    """x (elementwise special values) and a bias of the last axis's size."""
+    x = make_inputs(REGISTRY["sigmoid_fwd"], rng, shape, dtype, special)[0]
+    return x, rng.standard_normal(tuple(shape)[-1:]).astype(dtype)
+
+
+for _act_name, _expr in (
+        ("relu", "(({x} + {b}) < A(0) ? A(0) : ({x} + {b}))"),
+        ("sigmoid", "gt_sigmoid({x} + {b})"),
+        ("tanh", "tanh({x} + {b})"),
+        ("gelu", "(A(0.5) * ({x} + {b}) * erfc(({x} + {b}) * A(-0.7071067811865476)))")):
+    register(Kernel(
+        f"bias_act_{_act_name}_fwd", "elementwise", _ACT, overrides=(f"bias_{_act_name}",),
+        expr=_expr, inputs=("x", "b"), launch=_ACT_LAUNCH + "; b broadcast over the last axis",
+        check=Check(make=_bias_inputs)))
+del _act_name, _expr

@@ -1136,17 +1136,140 @@ def _normalized_shape(fn: str, normalized_shape) -> tuple:
     return shape
 
 
+# -- layer_norm: one row (forward and a fused gradient), overridden by a kernel on CUDA -----
+def _ln_rows(shape, normalized_shape) -> tuple[int, int, tuple]:
+    """(rows, cols, normalized shape) of a layer norm over the last axes of ``shape``
+    (``normalized_shape`` None: the last axis)."""
+    if normalized_shape is None:
+        normalized_shape = tuple(shape[-1:])
+    ns = tuple(normalized_shape)
+    k = len(ns)
+    if len(shape) < k or tuple(shape[len(shape) - k:]) != ns:
+        raise ValueError(f"input shape {tuple(shape)} does not end with normalized_shape {ns}")
+    return math.prod(shape[:len(shape) - k]), math.prod(ns), ns
+
+
+def _ln_stats(xp, a, eps):
+    """(x - mean) * rsqrt(var + eps) of the rows of a 2-D array (biased variance)."""
+    c = a - a.mean(axis=1, keepdims=True)
+    rstd = xp.reciprocal(xp.sqrt((c * c).mean(axis=1, keepdims=True) + eps))
+    return c * rstd, rstd
+
+
+def _layer_norm_fwd(xp, x, *affine, normalized_shape=None, eps=1e-5):
+    """Inputs ``x`` and optionally ``weight`` (then ``bias``), both of ``normalized_shape``;
+    float16 computes in float32 and rounds once."""
+    rows, cols, _ = _ln_rows(x.shape, normalized_shape)
+    if rows * cols == 0:
+        return xp.empty(x.shape, dtype=x.dtype)
+    y, _ = _ln_stats(xp, _work(xp, x).reshape(rows, cols), eps)
+    if affine:
+        y = y * _work(xp, affine[0]).reshape(1, cols)
+    if len(affine) > 1:
+        y = y + _work(xp, affine[1]).reshape(1, cols)
+    return y.reshape(x.shape).astype(x.dtype, copy=False)
+
+
+def _layer_norm_ref(x, *affine, normalized_shape=None, eps=1e-5):
+    x = np.asarray(x, dtype=np.float64)
+    if normalized_shape is None:
+        normalized_shape = x.shape[-1:]
+    axes = tuple(range(x.ndim - len(normalized_shape), x.ndim))
+    with np.errstate(all="ignore"):
+        y = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(x.var(axis=axes, keepdims=True)
+                                                             + eps)
+    for i, t in enumerate(affine):
+        y = y * t if i == 0 else y + t
+    return y
+
+
+def _ln_grad_fwd(xp, x, g, *weight, normalized_shape=None, eps=1e-5):
+    """The layer-norm gradients in one pass of array-module calls, packed as one
+    (rows + 2, cols) array: the rows of dx (``x`` seen as (rows, cols)), then
+    sum(g * xhat) (the weight's gradient) and sum(g) (the bias's) over the rows. What
+    ``_layer_norm_vjp`` computes with gputensor ops when the gradient is recorded."""
+    rows, cols, _ = _ln_rows(x.shape, normalized_shape)
+    a = _work(xp, x).reshape(rows, cols)
+    out = xp.zeros((rows + 2, cols), dtype=a.dtype)
+    if rows * cols == 0:
+        return out.astype(x.dtype, copy=False)
+    xh, rstd = _ln_stats(xp, a, eps)
+    g2 = _work(xp, g).reshape(rows, cols)
+    gw = g2 * _work(xp, weight[0]).reshape(1, cols) if weight else g2
+    out[:rows] = rstd * (gw - gw.mean(axis=1, keepdims=True)
+                         - xh * (gw * xh).mean(axis=1, keepdims=True))
+    out[rows] = (g2 * xh).sum(axis=0)
+    out[rows + 1] = g2.sum(axis=0)
+    return out.astype(x.dtype, copy=False)
+
+
+# not a table row: the internal forward of layer_norm's derivative rule (inputs x, g and the
+# weight when there is one); the layer_norm_bwd kernel overrides it on CUDA
+_LN_GRAD = OpDef("layer_norm_grad", _ln_grad_fwd, kind="composite", arity=None, kinds="f",
+                 samples=())
+
+
+def _layer_norm_vjp(ctx, g):
+    from ..ops.elementwise import rsqrt
+    from ..ops.movement import clone
+    from ..ops.reduce import mean as _mean
+
+    x = ctx.inputs[0]
+    n_in = len(ctx.needs)
+    w = ctx.inputs[1] if n_in > 1 else None
+    eps = ctx.attrs.get("eps", 1e-5)
+    rows, cols, ns = _ln_rows(ctx.shapes[0], ctx.attrs.get("normalized_shape"))
+    if not ctx.create_graph:  # one fused op: dx, and the weight and bias sums
+        packed = apply(_LN_GRAD, x, g, *(() if w is None else (w,)), normalized_shape=ns,
+                       eps=eps)
+        dx = reshape(packed[:rows], x.shape) if ctx.needs[0] else None
+        # copies, so the parameters' gradients do not keep the whole buffer alive
+        dw = reshape(clone(packed[rows]), ns) if n_in > 1 and ctx.needs[1] else None
+        db = reshape(clone(packed[rows + 1]), ns) if n_in > 2 and ctx.needs[2] else None
+        return (dx, dw, db)[:n_in]
+    k = len(ns)
+    axes = tuple(range(x.ndim - k, x.ndim))
+    lead = tuple(range(x.ndim - k))
+    xf, gf = _up32(x), _up32(g)
+    c = xf - _mean(xf, axis=axes, keepdims=True)
+    rstd = rsqrt(_mean(c * c, axis=axes, keepdims=True) + eps)
+    xh = c * rstd
+    gw = gf * w if w is not None else gf
+    dx = dw = db = None
+    if ctx.needs[0]:
+        dx = rstd * (gw - _mean(gw, axis=axes, keepdims=True)
+                     - xh * _mean(gw * xh, axis=axes, keepdims=True))
+    if n_in > 1 and ctx.needs[1]:
+        dw = _sum(gf * xh, axis=lead) if lead else gf * xh
+    if n_in > 2 and ctx.needs[2]:
+        db = _sum(gf, axis=lead) if lead else gf
+    return (dx, dw, db)[:n_in]
+
+
+_LN_SAMPLES = (
+    {"normalized_shape": (4,), "shapes": [[(2, 3, 4), (4,), (4,)], [(5, 4)], [(4,), (4,)],
+                                          [(0, 4), (4,), (4,)], [(3, 0, 4), (4,)]]},
+    {"normalized_shape": (3, 4), "eps": 1e-3,
+     "shapes": [[(2, 3, 4), (3, 4), (3, 4)], [(3, 4), (3, 4)], [(3, 4)]]},
+    {"normalized_shape": (1,), "shapes": [[(3, 1), (1,), (1,)]]},
+    {"normalized_shape": (), "shapes": [[()], [(2,)]]},
+    {"shapes": [[(2, 5)], [(3, 6), (6,), (6,)], [(1, 70), (70,), (70,)]]},  # the last axis
+)
+LAYER_NORM = _row("layer_norm", _layer_norm_fwd, arity=None, kinds="iuf", policy="float",
+                  vjp=_layer_norm_vjp, save=("x0", "x1"), samples=_LN_SAMPLES,
+                  ref=_layer_norm_ref,
+                  doc="(x - mean) / sqrt(var + eps) * weight + bias over the last axes.")
+
+
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalize over the last ``len(normalized_shape)`` axes: ``(x - mean) / sqrt(var +
-    eps) * weight + bias`` with the biased variance, as PyTorch's ``F.layer_norm``.
+    eps) * weight + bias`` with the biased variance, as PyTorch's ``F.layer_norm``. One op
+    (a fused kernel on CUDA); float16 computes in float32.
 
     >>> gt.nn.functional.layer_norm(gt.tensor([[1., 3.]]), 2).tolist()
     [[-0.9999949932098389, 0.9999949932098389]]
     """
-    from ..ops.elementwise import rsqrt
-    from ..ops.reduce import mean as _mean
-
     x = _as_tensor(input)
     shape = _normalized_shape("layer_norm", normalized_shape)
     k = len(shape)
@@ -1159,14 +1282,75 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
                              f"normalized_shape {shape}")
     if x.dtype.kind != "f":
         x = cast(x, dt.get_default_dtype())
-    axes = tuple(range(x.ndim - k, x.ndim))
-    centered = x - _mean(x, axis=axes, keepdims=True)
-    y = centered * rsqrt(_mean(centered * centered, axis=axes, keepdims=True) + eps)
-    if weight is not None:
-        y = y * weight
-    if bias is not None:
-        y = y + bias
-    return y
+    if weight is None and bias is not None:  # a unit weight: the same one op
+        from ..creation import ones
+
+        weight = ones(shape, dtype=bias.dtype, device=bias.device)
+    affine = () if weight is None else (weight,) if bias is None else (weight, bias)
+    return apply(LAYER_NORM, x, *affine, normalized_shape=shape, eps=float(eps))
+
+
+# -- fused bias + activation: act(x + b), b broadcast over the last axis -------------------
+# Internal rows (not in the public table), used by gt.nn.Dense for these activations; the
+# bias_act_<act>_fwd kernels override them on CUDA (one elementwise pass instead of two).
+# The forward is the activation's own forward on x + b (rounded to the dtype as the two-op
+# path does); the rules are the activation's rules (db: the engine sums over the batch axes).
+def _bias_act_fwd(act: str):
+    from ..ops import OPS
+
+    f = OPS[act].fwd
+    if isinstance(f, str):
+        return lambda xp, x, b: getattr(xp, f)(x + b)
+    return lambda xp, x, b: f(xp, x + b)
+
+
+class _ShiftedCtx:
+    """The activation rule's view of a bias-activation node: its input is x + b."""
+
+    def __init__(self, ctx):
+        self.inputs = [ctx.inputs[0] + ctx.inputs[1]]
+        self.create_graph = ctx.create_graph
+
+
+def _bias_act_vjp(rule, shifted: bool = False):
+    def vjp(ctx, g):
+        gs = rule(_ShiftedCtx(ctx) if shifted else ctx, g)
+        return (gs if ctx.needs[0] else None), (gs if ctx.needs[1] else None)
+
+    return vjp
+
+
+def _bias_act_row(act: str, rule, shifted: bool = False) -> OpDef:
+    return OpDef(f"bias_{act}", _bias_act_fwd(act), kind="composite", arity=2, kinds="f",
+                 vjp=_bias_act_vjp(rule, shifted), save=("x0", "x1") if shifted else ("out",),
+                 samples=())
+
+
+def _make_bias_act_rows():
+    from ..ops import elementwise as E
+
+    return (_bias_act_row("relu", E._vjp_relu), _bias_act_row("sigmoid", E._vjp_sigmoid),
+            _bias_act_row("tanh", E._vjp_tanh), _bias_act_row("gelu", E._vjp_gelu, True))
+
+
+_BIAS_RELU, _BIAS_SIGMOID, _BIAS_TANH, _BIAS_GELU = _make_bias_act_rows()
+BIAS_ACT = {"relu": _BIAS_RELU, "sigmoid": _BIAS_SIGMOID, "tanh": _BIAS_TANH,
+            "gelu": _BIAS_GELU}
+
+
+def bias_act(x: Tensor, bias: Tensor, activation: str) -> Tensor:
+    """``activation(x + bias)`` as one op (one fused kernel on CUDA), ``bias`` broadcast over
+    the last axis; ``activation`` is one of ``BIAS_ACT`` ('relu', 'sigmoid', 'tanh', 'gelu'
+    (the exact erf form)). Internal: used by ``gt.nn.Dense``.
+
+    >>> gt.nn.functional.bias_act(gt.tensor([[-1., 2.]]), gt.tensor([0.5, 0.5]), "relu").tolist()
+    [[0.0, 2.5]]
+    """
+    op = BIAS_ACT.get(activation)
+    if op is None:
+        raise ValueError(f"bias_act: activation must be one of {sorted(BIAS_ACT)}, got "
+                         f"{activation!r}")
+    return apply(op, x, bias)
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,

@@ -419,6 +419,9 @@ class Dense(_Label, Module):
                              f"{self.in_features} (input shape {x.shape})")
         y = matmul(x, self.kernel)
         if self.bias is not None:
+            fused = F.BIAS_ACT.get(self._activation_name)
+            if fused is not None and self.activation is _ACTIVATIONS[self._activation_name]:
+                return F.bias_act(y, self.bias, self._activation_name)  # one op: act(y + b)
             y = y + self.bias
         return y if self.activation is None else self.activation(y)
 

@@ -285,6 +285,8 @@ def _vjp_cosh(ctx, g):
 
 def _vjp_tanh(ctx, g):
     out = ctx.out
+    if not ctx.create_graph:  # one pass (a fused kernel on CUDA)
+        return apply(_TANH_GRAD, out, g)
     return g * (1 - out * out)
 
 
@@ -307,25 +309,65 @@ def _vjp_erfc(ctx, g):
 
 def _vjp_sigmoid(ctx, g):
     out = ctx.out
+    if not ctx.create_graph:
+        return apply(_SIGMOID_GRAD, out, g)
     return g * (out * (1 - out))
 
 
 def _vjp_relu(ctx, g):
     # 0 at x == 0, as PyTorch; one array-module pass when the gradient is not recorded
     if not ctx.create_graph:
-        return apply(_RELU_GRAD, g, ctx.out)
+        return apply(_RELU_GRAD, ctx.out, g)
     return g * cast(ctx.out > 0, g.dtype)
 
 
-# not a table row: relu's gradient as one forward (a mask multiply, several times faster
-# than where(mask, g, 0.) in NumPy), used only when the gradient itself is not recorded
-_RELU_GRAD = OpDef("relu_grad", lambda xp, g, y: g * (y > 0), arity=2, kinds="f",
-                   samples=())
+# Not table rows: activation gradients as one forward each, ``<act>_grad(y or x, g)`` (the
+# argument order of the backward kernels), used by the rules only when the gradient itself is
+# not recorded (``not ctx.create_graph``; otherwise the rules compose public ops so they
+# differentiate again). On NumPy each is the rule's own arithmetic in one function (the mask
+# multiply of relu is several times faster than where(mask, g, 0.)); on CUDA the registry's
+# backward kernels override them (gputensor/backends/kernels.py: sigmoid_bwd -> sigmoid_grad,
+# ...), one fused pass instead of several.
+def _grad_op(name, fwd):
+    return OpDef(name, fwd, arity=2, kinds="f", samples=())
+
+
+def _gelu_grad_fwd(xp, x, g):
+    cdf = _erfc(xp, x * -_SQRT1_2) * 0.5
+    pdf = xp.exp(x * x * -0.5) * _INV_SQRT_2PI
+    return g * (cdf + x * pdf)
+
+
+def _gelu_tanh_grad_fwd(xp, x, g):
+    c = xp.clip(x, -10.0, 10.0)
+    c2 = c * c
+    t = xp.tanh((c + c2 * c * 0.044715) * _SQRT2_PI)
+    du = (c2 * (3 * 0.044715) + 1) * _SQRT2_PI
+    return g * ((t + 1) * 0.5 + x * (1 - t * t) * du * 0.5)
+
+
+def _softplus_grad_fwd(xp, x, g, beta=1.0, threshold=20.0):
+    b = x * beta
+    return xp.where(b > threshold, g, g * _sigmoid(xp, b))
+
+
+_RELU_GRAD = _grad_op("relu_grad", lambda xp, y, g: g * (y > 0))
+_SIGMOID_GRAD = _grad_op("sigmoid_grad", lambda xp, y, g: g * (y * (1 - y)))
+_TANH_GRAD = _grad_op("tanh_grad", lambda xp, y, g: g * (1 - y * y))
+_GELU_GRAD = _grad_op("gelu_grad", _gelu_grad_fwd)
+_GELU_TANH_GRAD = _grad_op("gelu_tanh_grad", _gelu_tanh_grad_fwd)
+_SOFTPLUS_GRAD = _grad_op("softplus_grad", _softplus_grad_fwd)
+_LEAKY_RELU_GRAD = _grad_op("leaky_relu_grad", lambda xp, x, g, negative_slope=0.01:
+                            xp.where(x > 0, g, g * negative_slope))
+GRAD_OPS = (_RELU_GRAD, _SIGMOID_GRAD, _TANH_GRAD, _GELU_GRAD, _GELU_TANH_GRAD,
+            _SOFTPLUS_GRAD, _LEAKY_RELU_GRAD)
 
 
 def _vjp_gelu(ctx, g):
     # d/dx x * Phi(x) = Phi(x) + x * phi(x)
     x = ctx.inputs[0]
+    if not ctx.create_graph:
+        return apply(_GELU_GRAD, x, g)
     cdf = erfc(x * -_SQRT1_2) * 0.5
     pdf = exp(x * x * -0.5) * _INV_SQRT_2PI
     return g * (cdf + x * pdf)
@@ -334,6 +376,8 @@ def _vjp_gelu(ctx, g):
 def _vjp_gelu_tanh(ctx, g):
     # y = x/2 (1 + tanh(u)), u = k (c + a c^3), c = x clipped to [-10, 10] (as the forward)
     x = ctx.inputs[0]
+    if not ctx.create_graph:
+        return apply(_GELU_TANH_GRAD, x, g)
     c = clip(x, -10.0, 10.0)
     c2 = c * c
     t = tanh((c + c2 * c * 0.044715) * _SQRT2_PI)
@@ -342,12 +386,18 @@ def _vjp_gelu_tanh(ctx, g):
 
 
 def _vjp_softplus(ctx, g):
+    if not ctx.create_graph:
+        return apply(_SOFTPLUS_GRAD, ctx.inputs[0], g, beta=ctx.attrs.get("beta", 1.0),
+                     threshold=ctx.attrs.get("threshold", 20.0))
     b = ctx.inputs[0] * ctx.attrs.get("beta", 1.0)
     return where(b > ctx.attrs.get("threshold", 20.0), g, g * sigmoid(b))
 
 
 def _vjp_leaky_relu(ctx, g):
     # slope 1 above zero, negative_slope at and below (as PyTorch)
+    if not ctx.create_graph:
+        return apply(_LEAKY_RELU_GRAD, ctx.inputs[0], g,
+                     negative_slope=ctx.attrs.get("negative_slope", 0.01))
     return where(ctx.inputs[0] > 0, g, g * ctx.attrs.get("negative_slope", 0.01))
 
 

@@ -22,7 +22,8 @@ def fused_adam_step(device):
     parameter as ``fn(p, grad, exp_avg, exp_avg_sq, *, step, lr, beta1, beta2, eps,
     weight_decay, decoupled)`` (tensors; ``step`` already incremented; ``decoupled`` True for
     AdamW). It must update ``p``, ``exp_avg`` and ``exp_avg_sq`` in place exactly as
-    ``Adam._step_group`` does, and bump their version counters. No backend has one yet.
+    ``Adam._step_group`` does, and bump their version counters. The CUDA backend has one
+    (kernels/adam.cu) while custom kernels are on; the NumPy backend has none.
 
     >>> fused_adam_step(gt.device('cpu')) is None
     True
