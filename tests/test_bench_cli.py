@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import gputensor as gt
+from benchrun import run_module
 
 try:  # installed: the benchmarks ship inside the wheel
     from gputensor.benchmarks import cli
@@ -19,7 +17,6 @@ except ImportError:  # a source checkout: the top-level benchmarks/ folder
     from benchmarks import cli
     from benchmarks.timing import fmt_time, measure
 
-ROOT = Path(__file__).resolve().parents[1]
 
 RESULT_KEYS = {"device", "case", "peer", "median_s", "p10_s", "p90_s", "ratio_to_backend",
                "samples"}
@@ -61,13 +58,7 @@ def test_main_quick_json(tmp_path, capsys):
 
 def test_python_dash_m_benchmarks(tmp_path):
     path = tmp_path / "bench.json"
-    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    cwd = ROOT
-    if cli.__package__ != "benchmarks":  # test the installed package, not the checkout
-        env["PYTHONPATH"] = os.environ.get("PYTHONPATH", "")
-        cwd = tmp_path  # ``python -m`` puts the working directory first on sys.path
-    out = subprocess.run([sys.executable, "-m", cli.__package__, "--quick", "--json", str(path)],
-                         capture_output=True, text=True, env=env, cwd=str(cwd), timeout=300)
+    out = run_module(cli.__package__, ["--quick", "--json", str(path)], tmp_path)
     assert out.returncode == 0, out.stderr
     _check_report(json.loads(path.read_text()), cli.available_devices())
 

@@ -5,9 +5,6 @@ the kernels compute (on PyTorch's CPU tensors); on a GPU (``gpu`` marker) a quic
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import types
 from pathlib import Path
 
@@ -16,6 +13,7 @@ import pytest
 
 import gputensor as gt
 import kernel_harness as H
+from benchrun import run_module
 from gputensor.backends import kernels as K
 from gputensor.backends.base import Backend
 
@@ -24,7 +22,6 @@ try:  # installed: the benchmarks ship inside the wheel
 except ImportError:  # a source checkout: the top-level benchmarks/ folder
     from benchmarks import kernels_bench as KB
 
-ROOT = Path(__file__).resolve().parents[1]
 META_KEYS = {"date", "python", "numpy", "gputensor", "commit"}
 
 
@@ -38,9 +35,7 @@ def _check_skipped(report: dict):
 @pytest.mark.skipif(gt.cuda.is_available(), reason="checks the no-GPU path")
 def test_without_a_gpu_it_skips_and_exits_0(tmp_path):
     path = tmp_path / "kernels.json"
-    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    out = subprocess.run([sys.executable, "-m", KB.__name__, "--quick", "--json", str(path)],
-                         capture_output=True, text=True, env=env, cwd=str(ROOT), timeout=300)
+    out = run_module(KB.__name__, ["--quick", "--json", str(path)], tmp_path)
     assert out.returncode == 0, out.stderr
     assert "needs a CUDA GPU" in out.stdout and "skipped" in out.stdout
     _check_skipped(json.loads(path.read_text()))
