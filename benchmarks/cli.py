@@ -1,7 +1,10 @@
-"""``gputensor-bench``: the environment, then a smoke benchmark on every available device.
+"""``gputensor-bench``: gputensor against NumPy, CuPy and PyTorch on every available device.
 
-The full suites (overhead, elementwise, reductions, matmul, nn, autodiff, train, kernels)
-grow here; for now it times a few representative ops against NumPy (and CuPy on CUDA).
+Suites (``--suite``, default all; ``--list`` shows what each compares): overhead,
+elementwise, reduction, matmul, nn, autodiff, train, kernels. Per device it first measures
+the copy bandwidth and matmul rate (the roofline), then times every case with the peers
+interleaved (median, p10-p90 spread, first call reported separately), and prints a table;
+``--json`` keeps every sample, ``--plot`` draws a bar chart (needs matplotlib).
 """
 
 from __future__ import annotations
@@ -10,12 +13,14 @@ import argparse
 import json
 import platform
 import sys
+import time
 
 import numpy as np
 
 import gputensor as gt
 
-from .timing import fmt_time, measure
+from . import suites as S
+from .timing import fmt_time, run_meta
 
 
 PEERS = ("cupy-cuda12x", "cupy-cuda13x", "cupy", "torch")
@@ -53,34 +58,80 @@ def available_devices() -> list[str]:
     return ["cpu"] + [f"cuda:{i}" for i in range(gt.cuda.device_count())]
 
 
-def smoke(device: str, size: int = 1 << 20, repeats: int = 20) -> list[dict]:
-    """Time ``a + b``, ``exp(a)`` and ``a @ a.T`` style work against the backend's own module."""
-    from gputensor.backends import get_backend
+def print_list() -> None:
+    for s in S.SUITES.values():
+        where = " (CPU only)" if s.cpu_only else (" (CUDA only)" if s.gpu_only else "")
+        print(f"{s.name:12} {s.compares}{where}")
 
-    backend = get_backend(gt.device(device))
-    xp = backend.xp
-    gt.manual_seed(0)
-    a, b = gt.rand(size, device=device), gt.rand(size, device=device)
-    xa, xb = a._data, b._data
-    small_a, small_b = gt.rand(1000, device=device), gt.rand(1000, device=device)
-    sa, sb = small_a._data, small_b._data
-    cases = {
-        "add 1000 elements": {"gputensor": lambda: small_a + small_b,
-                              backend.name: lambda: xp.add(sa, sb)},
-        f"add {size} elements": {"gputensor": lambda: a + b, backend.name: lambda: xp.add(xa, xb)},
-        f"multiply {size} elements": {"gputensor": lambda: a * b,
-                                      backend.name: lambda: xp.multiply(xa, xb)},
-    }
+
+def peer_status(devices: list[str]) -> dict:
+    """Every peer and whether it runs here ('skipped: ...' when not)."""
+    torch = S.optional_torch()
+    out = {"numpy": "cpu", "gputensor": ", ".join(devices)}
+    cuda = [d for d in devices if d.startswith("cuda")]
+    out["cupy"] = ", ".join(cuda) if cuda else "skipped: no CUDA device (or CuPy not installed)"
+    out["torch"] = ("skipped: not installed" if torch is None else
+                    f"{torch.__version__} (" + ("cpu, cuda" if cuda and torch.cuda.is_available()
+                                                else "cpu") + ")")
+    return out
+
+
+def _table_row(r: dict) -> str:
+    spread = f"{fmt_time(r['p10_s'])}-{fmt_time(r['p90_s'])}"
+    roof = "" if r["roofline_fraction"] is None else (
+        f"{r['roofline_fraction']:.1%} " + ("copy" if r["roofline"] == "copy_gbps" else "mm"))
+    return (f"  {r['peer']:32} {fmt_time(r['median_s']):>10} {spread:>21} "
+            f"{fmt_time(r['warmup_s']):>10} {r['ratio']:>7.2f}x {roof:>11}")
+
+
+def run_kernels(device: str, quick: bool) -> tuple[list[dict], str | None]:
+    from . import kernels_bench as KB
+
+    if not device.startswith("cuda"):
+        return [], "skipped: needs a CUDA GPU"
+    reason = KB._no_gpu_reason(device)
+    if reason:
+        return [], f"skipped: {reason}"
+    rep = KB.run(device, quick=quick)
     rows = []
-    for case, fns in cases.items():
-        res = measure(fns, repeats=repeats, number=10 if "1000" in case else 1,
-                      sync=backend.synchronize)
-        ref = res[backend.name]["median"]
-        for peer, r in res.items():
-            rows.append({"device": device, "case": case, "peer": peer, "median_s": r["median"],
-                         "p10_s": r["p10"], "p90_s": r["p90"],
-                         "ratio_to_backend": r["median"] / ref, "samples": r["samples"]})
-    return rows
+    for k in rep["results"]:
+        for peer, r in k.get("peers", {}).items():
+            rows.append({"suite": "kernels", "case": f"{k['kernel']} {k['shape']}",
+                         "device": device, "peer": peer, "reference": "cupy",
+                         "median_s": r.get("median_s"), "p10_s": r.get("p10_s"),
+                         "p90_s": r.get("p90_s"), "warmup_s": None, "ratio": None,
+                         "roofline": "copy_gbps",
+                         "roofline_fraction": r.get("fraction_of_copy"),
+                         "samples": r.get("samples", [])})
+    return rows, None
+
+
+def plot(rows: list[dict], path: str) -> bool:
+    """A horizontal bar chart of each result's time relative to its reference peer."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print(f"--plot: matplotlib is not installed (pip install matplotlib); {path} not "
+              "written", file=sys.stderr)
+        return False
+    rows = [r for r in rows if r.get("ratio") is not None]
+    labels = [f"{r['device']} {r['suite']}: {r['case'][:40]} / {r['peer']}" for r in rows]
+    fig, ax = plt.subplots(figsize=(11, max(3, 0.22 * len(rows) + 1)))
+    colors = {"gputensor": "tab:blue", "numpy": "tab:gray", "cupy": "tab:green",
+              "torch": "tab:orange"}
+    ax.barh(range(len(rows)), [r["ratio"] for r in rows],
+            color=[colors.get(r["peer"].split(" ")[0], "tab:purple") for r in rows])
+    ax.set_yticks(range(len(rows)), labels, fontsize=6)
+    ax.invert_yaxis()
+    ax.axvline(1.0, color="black", linewidth=0.8)
+    ax.set_xlabel("median time / reference peer's median (lower is faster)")
+    ax.set_title("gputensor-bench")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,19 +139,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="gputensor-bench", description=__doc__.splitlines()[0])
     parser.add_argument("--device", choices=["cpu", "cuda"], default=None,
                         help="only this device (default: every available one)")
+    parser.add_argument("--suite", default="all",
+                        help=f"comma list of suites, or all (default): {', '.join(S.SUITES)}")
     parser.add_argument("--quick", action="store_true", help="small sizes, few repeats")
+    parser.add_argument("--list", action="store_true", help="list the suites and what they "
+                        "compare, and exit")
     parser.add_argument("--json", metavar="PATH", help="also write every result as JSON")
+    parser.add_argument("--plot", metavar="PATH", help="bar chart (PNG) via matplotlib")
     args = parser.parse_args(argv)
-
-    env = environment()
-    print(f"gputensor {env['gputensor']} | Python {env['python']} | NumPy {env['numpy']} | "
-          f"{env['platform']}")
-    print("  libraries: " + ", ".join(f"{k}={v or 'not installed'}"
-                                      for k, v in env["libraries"].items()))
-    for d in env["devices"]:
-        print("  device: " + ", ".join(f"{k}={v}" for k, v in d.items()))
-    if not env["cuda_available"]:
-        print("  cuda: not available (pip install 'gputensor[cuda12]' on a CUDA machine)")
+    if args.list:
+        print_list()
+        return 0
+    try:
+        suites = S.parse_suites(args.suite)
+    except ValueError as e:
+        print(f"gputensor-bench: {e}", file=sys.stderr)
+        return 2
 
     devices = available_devices()
     if args.device == "cuda":
@@ -114,18 +168,58 @@ def main(argv: list[str] | None = None) -> int:
     elif args.device == "cpu":
         devices = ["cpu"]
 
-    size = 1 << 16 if args.quick else 1 << 22
-    rows = []
-    print(f"\n{'device':8} {'case':28} {'peer':10} {'median':>12} {'vs backend':>11}")
+    env = environment()
+    print(f"gputensor {env['gputensor']} | Python {env['python']} | NumPy {env['numpy']} | "
+          f"{env['platform']}")
+    print("  libraries: " + ", ".join(f"{k}={v or 'not installed'}"
+                                      for k, v in env["libraries"].items()))
+    for d in env["devices"]:
+        print("  device: " + ", ".join(f"{k}={v}" for k, v in d.items()))
+    if not env["cuda_available"]:
+        print("  cuda: not available (pip install 'gputensor[cuda12]' on a CUDA machine)")
+    peers = peer_status(devices)
+    print("  peers: " + "; ".join(f"{k}: {v}" for k, v in peers.items()))
+
+    t_start = time.perf_counter()
+    rows, skipped, rooflines = [], [], {}
     for device in devices:
-        for r in smoke(device, size=size, repeats=10 if args.quick else 30):
-            rows.append(r)
-            print(f"{r['device']:8} {r['case']:28} {r['peer']:10} "
-                  f"{fmt_time(r['median_s']):>12} {r['ratio_to_backend']:>10.2f}x")
+        ctx = S.make_ctx(device, args.quick)
+        roof = rooflines[device] = S.roofline(ctx)
+        print(f"\n== {device}: copy {roof['copy_gbps']:.1f} GB/s "
+              f"({roof['copy_bytes'] >> 20} MiB), float32 matmul {roof['matmul_gflops']:.1f} "
+              f"GFLOP/s (n={roof['matmul_n']})")
+        print(f"  {'peer':32} {'median':>10} {'p10-p90':>21} {'1st call':>10} "
+              f"{'vs ref':>8} {'roofline':>11}")
+        for name in suites:
+            suite = S.SUITES[name]
+            if name == "kernels":
+                krows, why = run_kernels(device, args.quick)
+                if why:
+                    print(f"[{name}] {why}")
+                    skipped.append({"suite": name, "device": device, "reason": why})
+                rows.extend(krows)
+                continue
+            if suite.cpu_only and device != "cpu":
+                why = "skipped: CPU only"
+                print(f"[{name}] {why}")
+                skipped.append({"suite": name, "device": device, "reason": why})
+                continue
+            for case in suite.build(ctx):
+                print(f"[{name}] {case.name} (reference: {case.reference})")
+                for r in S.run_case(ctx, name, case, roof):
+                    rows.append(r)
+                    print(_table_row(r))
+    elapsed = time.perf_counter() - t_start
+    print(f"\n{len(rows)} results in {elapsed:.1f} s")
     if args.json:
+        report = {"meta": run_meta(quick=args.quick, suites=suites, elapsed_s=elapsed),
+                  "environment": env, "peers": peers, "roofline": rooflines,
+                  "skipped": skipped, "results": rows}
         with open(args.json, "w", encoding="utf-8") as f:
-            json.dump({"environment": env, "results": rows}, f, indent=1)
-        print(f"\nwrote {args.json}")
+            json.dump(report, f, indent=1)
+        print(f"wrote {args.json}")
+    if args.plot and plot(rows, args.plot):
+        print(f"wrote {args.plot}")
     return 0
 
 

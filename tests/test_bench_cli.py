@@ -1,4 +1,4 @@
-"""``gputensor-bench`` (``python -m benchmarks``): environment report, smoke results, JSON."""
+"""``gputensor-bench`` (``python -m benchmarks``): suites, roofline, table, JSON, plot."""
 
 from __future__ import annotations
 
@@ -10,19 +10,21 @@ import gputensor as gt
 from benchrun import run_module
 
 try:  # installed: the benchmarks ship inside the wheel
-    from gputensor.benchmarks import cli
+    from gputensor.benchmarks import cli, suites
     from gputensor.benchmarks.timing import fmt_time, measure
 except ImportError:  # a source checkout: the top-level benchmarks/ folder
-    from benchmarks import cli
+    from benchmarks import cli, suites
     from benchmarks.timing import fmt_time, measure
 
 
-RESULT_KEYS = {"device", "case", "peer", "median_s", "p10_s", "p90_s", "ratio_to_backend",
-               "samples"}
+RESULT_KEYS = {"suite", "case", "device", "peer", "reference", "median_s", "p10_s", "p90_s",
+               "warmup_s", "ratio", "roofline", "roofline_fraction", "samples"}
 
 
-def _check_report(data: dict, devices: list[str]):
-    assert set(data) == {"environment", "results"}
+def _check_report(data: dict, devices: list[str], suite_names: list[str]):
+    assert set(data) == {"meta", "environment", "peers", "roofline", "skipped", "results"}
+    assert {"date", "gputensor", "commit", "numpy", "python"} <= set(data["meta"])
+    assert data["meta"]["suites"] == suite_names
     env = data["environment"]
     for key in ["python", "gputensor", "numpy", "platform", "libraries", "cuda_available",
                 "cuda_device_count", "devices"]:
@@ -31,35 +33,86 @@ def _check_report(data: dict, devices: list[str]):
     assert env["cuda_available"] == gt.cuda.is_available()
     assert set(env["libraries"]) >= {"cupy-cuda12x", "cupy-cuda13x", "torch"}
     assert [d["device"] for d in env["devices"]] == cli.available_devices()
-    assert env["devices"][0]["backend"] == "numpy"
+    assert set(data["peers"]) == {"numpy", "cupy", "torch", "gputensor"}
+    if not gt.cuda.is_available():
+        assert data["peers"]["cupy"].startswith("skipped")
+    for d in devices:
+        roof = data["roofline"][d]
+        assert roof["copy_gbps"] > 0 and roof["matmul_gflops"] > 0
     rows = data["results"]
     assert rows and {r["device"] for r in rows} == set(devices)
+    ran = {r["suite"] for r in rows} | {s["suite"] for s in data["skipped"]}
+    assert ran == set(suite_names)
     for r in rows:
         assert set(r) == RESULT_KEYS
         assert r["median_s"] > 0 and r["p10_s"] <= r["median_s"] <= r["p90_s"]
-        assert r["ratio_to_backend"] > 0 and len(r["samples"]) >= 3
-    peers = {r["peer"] for r in rows}
-    assert "gputensor" in peers and "numpy" in peers
-    # every case is timed for gputensor and its backend, the backend being the 1.0x reference
-    for r in rows:
-        if r["peer"] in ("numpy", "cupy"):
-            assert r["ratio_to_backend"] == 1.0
+        assert r["warmup_s"] > 0 and r["ratio"] > 0 and len(r["samples"]) >= 3
+        assert r["roofline"] in (None, "copy_gbps", "matmul_gflops")
+        assert (r["roofline_fraction"] is None) == (r["roofline"] is None)
+        if r["peer"] == r["reference"]:
+            assert r["ratio"] == 1.0
+    assert {"gputensor", "numpy"} <= {r["peer"] for r in rows}
 
 
-def test_main_quick_json(tmp_path, capsys):
-    path = tmp_path / "bench.json"
-    assert cli.main(["--quick", "--device", "cpu", "--json", str(path)]) == 0
+def test_quick_subset_json_and_plot(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    path, png = tmp_path / "bench.json", tmp_path / "bench.png"
+    names = ["overhead", "matmul", "nn", "kernels"]
+    assert cli.main(["--quick", "--device", "cpu", "--suite", ",".join(names), "--json",
+                     str(path), "--plot", str(png)]) == 0
     out = capsys.readouterr().out
     assert f"gputensor {gt.__version__} | Python" in out and "device: device=cpu" in out
-    assert "libraries:" in out and "add 1000 elements" in out and f"wrote {path}" in out
-    _check_report(json.loads(path.read_text()), ["cpu"])
+    assert "copy" in out and "GFLOP/s" in out and "a + b, 1000 float32" in out
+    assert f"wrote {path}" in out and f"wrote {png}" in out
+    if not gt.cuda.is_available():
+        assert "[kernels] skipped: needs a CUDA GPU" in out
+    data = json.loads(path.read_text())
+    _check_report(data, ["cpu"], names)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_python_dash_m_benchmarks(tmp_path):
+def test_python_dash_m_benchmarks_full_quick(tmp_path):
+    """The whole --quick run, as a user runs it; it must stay well under 60 s."""
     path = tmp_path / "bench.json"
     out = run_module(cli.__package__, ["--quick", "--json", str(path)], tmp_path)
     assert out.returncode == 0, out.stderr
-    _check_report(json.loads(path.read_text()), cli.available_devices())
+    data = json.loads(path.read_text())
+    _check_report(data, cli.available_devices(), list(suites.SUITES))
+    assert data["meta"]["elapsed_s"] < 60
+
+
+def test_wrong_suite_lists_the_valid_ones(capsys):
+    assert cli.main(["--suite", "overhead,bogus"]) != 0
+    err = capsys.readouterr().err
+    assert "unknown suite 'bogus'" in err
+    for name in suites.SUITES:
+        assert name in err
+    with pytest.raises(ValueError, match="valid suites"):
+        suites.parse_suites(",")
+    assert suites.parse_suites(None) == list(suites.SUITES)
+
+
+def test_list(capsys):
+    assert cli.main(["--list"]) == 0
+    out = capsys.readouterr().out
+    for name, s in suites.SUITES.items():
+        assert name in out and s.compares in out
+
+
+def test_plot_without_matplotlib_says_so(tmp_path, monkeypatch, capsys):
+    import builtins
+
+    real = builtins.__import__
+
+    def fake(name, *a, **k):
+        if name.startswith("matplotlib"):
+            raise ImportError(name)
+        return real(name, *a, **k)
+
+    monkeypatch.setattr(builtins, "__import__", fake)
+    assert cli.plot([], str(tmp_path / "x.png")) is False
+    assert "matplotlib is not installed" in capsys.readouterr().err
+    assert not (tmp_path / "x.png").exists()
 
 
 @pytest.mark.skipif(gt.cuda.is_available(), reason="checks the no-GPU error path")
