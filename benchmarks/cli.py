@@ -80,8 +80,10 @@ def _table_row(r: dict) -> str:
     spread = f"{fmt_time(r['p10_s'])}-{fmt_time(r['p90_s'])}"
     roof = "" if r["roofline_fraction"] is None else (
         f"{r['roofline_fraction']:.1%} " + ("copy" if r["roofline"] == "copy_gbps" else "mm"))
+    peak = r.get("peak_bytes")
+    peak = "" if peak is None else f"{peak / 2**20:.1f} MiB"
     return (f"  {r['peer']:32} {fmt_time(r['median_s']):>10} {spread:>21} "
-            f"{fmt_time(r['warmup_s']):>10} {r['ratio']:>7.2f}x {roof:>11}")
+            f"{fmt_time(r['warmup_s']):>10} {r['ratio']:>7.2f}x {roof:>11} {peak:>10}")
 
 
 def run_kernels(device: str, quick: bool) -> tuple[list[dict], str | None]:
@@ -189,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
               f"({roof['copy_bytes'] >> 20} MiB), float32 matmul {roof['matmul_gflops']:.1f} "
               f"GFLOP/s (n={roof['matmul_n']})")
         print(f"  {'peer':32} {'median':>10} {'p10-p90':>21} {'1st call':>10} "
-              f"{'vs ref':>8} {'roofline':>11}")
+              f"{'vs ref':>8} {'roofline':>11} {'peak mem':>10}")
         for name in suites:
             suite = S.SUITES[name]
             if name == "kernels":

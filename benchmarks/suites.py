@@ -18,7 +18,7 @@ import numpy as np
 
 import gputensor as gt
 
-from .timing import measure, optional_torch
+from .timing import EventClock, measure, optional_torch, peak_bytes
 
 
 @dataclass
@@ -328,15 +328,20 @@ def run_case(ctx: Ctx, suite: str, case: Case, roof: dict) -> list[dict]:
         fn()
         sync()
         warm[peer] = time.perf_counter() - t0
+    peaks = {peer: (peak_bytes(fn, ctx.backend) if peer in ("numpy", "gputensor") or
+                    peer.startswith("numpy") else None) for peer, fn in case.fns.items()}
     repeats = 5 if ctx.quick else 30
-    res = measure(case.fns, repeats=repeats, number=case.number, warmup=2, sync=sync)
+    clock = EventClock(ctx.xp) if ctx.backend.name == "cupy" else None
+    res = measure(case.fns, repeats=repeats, number=case.number, warmup=2, sync=sync,
+                  clock=clock)
     ref = res[case.reference]["median"]
     rows = []
     for peer, r in res.items():
         row = {"suite": suite, "case": case.name, "device": ctx.device, "peer": peer,
                "reference": case.reference, "median_s": r["median"], "p10_s": r["p10"],
                "p90_s": r["p90"], "warmup_s": warm[peer], "ratio": r["median"] / ref,
-               "roofline": None, "roofline_fraction": None, "samples": r["samples"]}
+               "roofline": None, "roofline_fraction": None, "peak_bytes": peaks[peer],
+               "samples": r["samples"]}
         if case.flops:
             row["roofline"] = "matmul_gflops"
             row["roofline_fraction"] = case.flops / r["median"] / 1e9 / roof["matmul_gflops"]

@@ -11,10 +11,13 @@ from typing import Callable
 
 
 def measure(fns: dict[str, Callable[[], object]], repeats: int = 50, number: int = 1,
-            warmup: int = 3, sync: Callable[[], None] | None = None) -> dict[str, dict]:
+            warmup: int = 3, sync: Callable[[], None] | None = None,
+            clock=None) -> dict[str, dict]:
     """Time several callables interleaved (A, B, C, A, B, C...) so machine noise hits all alike.
 
     Returns, per name, the median and spread of the per-call time in seconds and every sample.
+    ``clock``: an object with ``start()`` and ``stop() -> seconds`` (e.g. ``EventClock`` on
+    CUDA); by default the wall clock, with ``sync()`` before it is read.
 
     >>> measure({'noop': lambda: None}, repeats=3)['noop']['median'] >= 0
     True
@@ -27,6 +30,12 @@ def measure(fns: dict[str, Callable[[], object]], repeats: int = 50, number: int
     samples: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeats):
         for name, fn in fns.items():
+            if clock is not None:
+                clock.start()
+                for _ in range(number):
+                    fn()
+                samples[name].append(clock.stop() / number)
+                continue
             t0 = time.perf_counter()
             for _ in range(number):
                 fn()
@@ -39,6 +48,44 @@ def measure(fns: dict[str, Callable[[], object]], repeats: int = 50, number: int
         out[name] = {"median": statistics.median(s), "p10": s_sorted[len(s) // 10],
                      "p90": s_sorted[(len(s) * 9) // 10], "samples": s}
     return out
+
+
+class EventClock:
+    """Times GPU work with CUDA events on the current stream: ``start()``, the work, then
+    ``stop()`` waits for the end event and returns the seconds between the two events."""
+
+    def __init__(self, cupy):
+        self.cupy = cupy
+        self.begin, self.end = cupy.cuda.Event(), cupy.cuda.Event()
+
+    def start(self) -> None:
+        self.cupy.cuda.Device().synchronize()  # earlier work does not count
+        self.begin.record()
+
+    def stop(self) -> float:
+        self.end.record()
+        self.end.synchronize()
+        return self.cupy.cuda.get_elapsed_time(self.begin, self.end) / 1e3
+
+
+def peak_bytes(fn: Callable[[], object], backend) -> int | None:
+    """Peak memory allocated while ``fn()`` runs, where the backend can report it: host
+    allocations (NumPy registers its arrays with tracemalloc) for the NumPy backend; None for
+    CuPy, whose memory pool keeps no peak."""
+    if backend.name != "numpy":
+        return None
+    import tracemalloc
+
+    was_tracing = tracemalloc.is_tracing()
+    if not was_tracing:
+        tracemalloc.start()
+    tracemalloc.reset_peak()
+    base = tracemalloc.get_traced_memory()[0]
+    fn()
+    peak = tracemalloc.get_traced_memory()[1] - base
+    if not was_tracing:
+        tracemalloc.stop()
+    return max(int(peak), 0)
 
 
 def fmt_time(seconds: float) -> str:

@@ -11,14 +11,14 @@ from benchrun import run_module
 
 try:  # installed: the benchmarks ship inside the wheel
     from gputensor.benchmarks import cli, suites
-    from gputensor.benchmarks.timing import fmt_time, measure
+    from gputensor.benchmarks.timing import EventClock, fmt_time, measure, peak_bytes
 except ImportError:  # a source checkout: the top-level benchmarks/ folder
     from benchmarks import cli, suites
-    from benchmarks.timing import fmt_time, measure
+    from benchmarks.timing import EventClock, fmt_time, measure, peak_bytes
 
 
 RESULT_KEYS = {"suite", "case", "device", "peer", "reference", "median_s", "p10_s", "p90_s",
-               "warmup_s", "ratio", "roofline", "roofline_fraction", "samples"}
+               "warmup_s", "ratio", "roofline", "roofline_fraction", "peak_bytes", "samples"}
 
 
 def _check_report(data: dict, devices: list[str], suite_names: list[str]):
@@ -143,3 +143,45 @@ def test_timing_helpers():
     assert fmt_time(2.5e-6) == "2.50 us" and fmt_time(1.5) == "1.50 s"
     assert fmt_time(3e-3) == "3.00 ms" and fmt_time(4e-9) == "4.00 ns"
     assert fmt_time(1e-12) == "0.00 ns"
+
+
+def test_peak_bytes_sees_numpy_allocations():
+    import numpy as np
+    from gputensor.backends import get_backend
+
+    cpu = get_backend(gt.device("cpu"))
+    assert peak_bytes(lambda: np.ones(1 << 20), cpu) >= 8 << 20  # one 8 MiB array
+    assert peak_bytes(lambda: None, type("B", (), {"name": "cupy"})()) is None
+
+
+def test_measure_with_an_event_clock():
+    """On CUDA the samples come from events; a stand-in module checks the plumbing."""
+    class FakeEvent:
+        now = 0.0
+
+        def __init__(self):
+            self.t = 0.0
+
+        def record(self):
+            FakeEvent.now += 1.0
+            self.t = FakeEvent.now
+
+        def synchronize(self):
+            pass
+
+    class FakeCuda:
+        Event = FakeEvent
+
+        class Device:
+            def synchronize(self):
+                pass
+
+        @staticmethod
+        def get_elapsed_time(a, b):
+            return (b.t - a.t) * 1e3  # milliseconds, as CuPy returns
+
+    class FakeCupy:
+        cuda = FakeCuda
+
+    res = measure({"x": lambda: None}, repeats=3, number=2, clock=EventClock(FakeCupy))
+    assert res["x"]["samples"] == [0.5, 0.5, 0.5]  # 1 s between events over 2 calls
