@@ -4,7 +4,10 @@ Suites (``--suite``, default all; ``--list`` shows what each compares): overhead
 elementwise, reduction, matmul, nn, autodiff, train, kernels. Per device it first measures
 the copy bandwidth and matmul rate (the roofline), then times every case with the peers
 interleaved (median, p10-p90 spread, first call reported separately), and prints a table;
-``--json`` keeps every sample, ``--plot`` draws a bar chart (needs matplotlib).
+``--json`` keeps every sample, ``--plot`` draws a bar chart (needs matplotlib),
+``--markdown`` writes the results as a Markdown section (device, date, commit, versions, one
+table per suite), for the README; ``--from-json FILE --markdown PATH`` makes the same section
+from a file written by ``--json`` without running anything.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import re
 import sys
 import time
 
@@ -40,10 +44,25 @@ def library_versions() -> dict:
     return out
 
 
+def cpu_model() -> str:
+    """The CPU's model name where the system says it (Linux: /proc/cpuinfo), else the
+    processor architecture."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.startswith("model name") and ":" in line:
+                    name = " ".join(line.split(":", 1)[1].split())
+                    if name:
+                        return name
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def environment() -> dict:
     """Python, library versions and the devices gputensor can use."""
     env = {"python": platform.python_version(), "gputensor": gt.__version__,
-           "numpy": np.__version__, "platform": platform.platform(),
+           "numpy": np.__version__, "platform": platform.platform(), "cpu": cpu_model(),
            "libraries": library_versions(),
            "cuda_available": gt.cuda.is_available(),
            "cuda_device_count": gt.cuda.device_count()}
@@ -136,6 +155,180 @@ def plot(rows: list[dict], path: str) -> bool:
     return True
 
 
+# -- Markdown ---------------------------------------------------------------------------------
+PEER_NAMES = {"numpy": "NumPy", "cupy": "CuPy", "gputensor": "gputensor",
+              "custom": "gputensor kernel", "torch": "PyTorch"}  # also the column order
+GPUTENSOR_PEERS = ("gputensor", "custom")  # whose fraction of roofline the table shows
+
+
+def _md(text) -> str:
+    """``text`` with the characters Markdown would read as markup (or a table's ``|``)
+    escaped."""
+    out = str(text)
+    for ch in "\\`*[]<|":
+        out = out.replace(ch, "\\" + ch)
+    # '_' inside a word (requires_grad, x86_64) is no markup; at a word's edge it may be
+    return re.sub(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])", r"\\_", out)
+
+
+def _peer_title(peer: str) -> str:
+    """'numpy (hand-written)' -> 'NumPy (hand-written)', 'torch' -> 'PyTorch'."""
+    base, sep, note = peer.partition(" (")
+    return PEER_NAMES.get(base, base) + sep + note
+
+
+def _device_line(device: str, env: dict, roof: dict | None) -> str:
+    desc = next((d for d in env.get("devices", []) if d.get("device") == device), {})
+    if device.startswith("cuda"):
+        facts = [desc.get("gpu") or "GPU"]
+        if desc.get("memory_gib"):
+            facts.append(f"{desc['memory_gib']} GiB")
+    else:
+        facts = [env.get("cpu") or desc.get("processor") or "CPU"]
+        if desc.get("processor") and desc["processor"] != facts[0]:
+            facts.append(desc["processor"])
+        if env.get("platform"):
+            facts.append(env["platform"])
+    text = f"{device} ({', '.join(facts)}"
+    if roof:
+        text += (f"; copy {roof['copy_gbps']:.1f} GB/s, float32 matmul "
+                 f"{roof['matmul_gflops']:.1f} GFLOP/s")
+    return _md(text + ")")
+
+
+def _versions(meta: dict, env: dict) -> str:
+    libs = env.get("libraries", {})
+    torch = meta.get("torch") or libs.get("torch")
+    cupy = next((f"{v} ({k})" for k, v in libs.items() if k.startswith("cupy") and v), None)
+    cupy = cupy or next((d["cupy"] for d in env.get("devices", []) if d.get("cupy")), None)
+    return (f"Python {meta.get('python') or env.get('python')}, "
+            f"NumPy {meta.get('numpy') or env.get('numpy')}, "
+            f"PyTorch {torch or 'not installed'}, CuPy {cupy or 'not installed'}")
+
+
+def _ratio(row: dict, case_rows: list[dict]) -> float | None:
+    """The row's median over its reference's (JSON rows carry it, except the kernels')."""
+    if row.get("ratio") is not None:
+        return row["ratio"]
+    ref = next((r for r in case_rows if r["peer"] == row.get("reference")), None)
+    if ref is None or not ref.get("median_s") or row.get("median_s") is None:
+        return None
+    return row["median_s"] / ref["median_s"]
+
+
+def _cell(row: dict | None, case_rows: list[dict]) -> str:
+    if row is None or row.get("median_s") is None:
+        return "-"
+    ratio = _ratio(row, case_rows)
+    return fmt_time(row["median_s"]) + ("" if ratio is None else f" ({ratio:.2f}x)")
+
+
+def _roof_cell(row: dict | None) -> str:
+    if row is None or row.get("roofline_fraction") is None:
+        return "-"
+    return f"{row['roofline_fraction']:.1%} " + ("mm" if row.get("roofline") == "matmul_gflops"
+                                                 else "copy")
+
+
+def _suite_table(rows: list[dict]) -> list[str]:
+    """One Markdown table: a line per case, a column per peer, each cell the median and its
+    ratio to the case's reference; then gputensor's fraction of the roofline where reported.
+    A peer 'X (note)' shares X's column (the note goes to the case) unless the case also has
+    a plain X or another 'X (...)' already took it."""
+    cases: dict[str, list[dict]] = {}
+    for r in rows:
+        cases.setdefault(r["case"], []).append(r)
+    columns: list[str] = []
+    lines = []
+    for name, case_rows in cases.items():
+        plain = {r["peer"] for r in case_rows}
+        cells, notes = {}, []
+        for r in case_rows:
+            base = r["peer"].partition(" (")[0]
+            shared = r["peer"] == base or (base not in plain and base not in cells)
+            key = base if shared else r["peer"]
+            if key != r["peer"]:  # 'numpy (hand-written)' -> 'NumPy: hand-written'
+                notes.append(f"{_peer_title(base)}: {r['peer'][len(base) + 2:].rstrip(')')}")
+            cells[key] = r
+            if key not in columns:
+                columns.append(key)
+        lines.append((name + (f" ({', '.join(notes)})" if notes else ""), case_rows, cells))
+    order = list(PEER_NAMES)
+    columns.sort(key=lambda c: (order.index(c.partition(" (")[0]) if c.partition(" (")[0]
+                                in order else len(order)))
+    show_roof = any(r.get("roofline_fraction") is not None for r in rows
+                    if r["peer"] in GPUTENSOR_PEERS)
+    head = ["case"] + [_peer_title(c) for c in columns] + (["gputensor roofline"]
+                                                           if show_roof else [])
+    out = ["| " + " | ".join(_md(h) for h in head) + " |",
+           "|" + "---|" + "---:|" * (len(head) - 1)]
+    for name, case_rows, cells in lines:
+        row = [_md(name)] + [_cell(cells.get(c), case_rows) for c in columns]
+        if show_roof:
+            row.append(_roof_cell(next((cells[p] for p in GPUTENSOR_PEERS if p in cells),
+                                       None)))
+        out.append("| " + " | ".join(row) + " |")
+    return out
+
+
+def markdown(report: dict) -> str:
+    """A report (what ``--json`` writes) as a Markdown section: one line naming the devices,
+    date, commit, versions and whether the run was --quick, a line saying how to read the
+    cells, then per device one table per suite (or why the suite was skipped)."""
+    meta, env = report.get("meta", {}), report.get("environment", {})
+    results, skipped = report.get("results", []), report.get("skipped", [])
+    roofs = report.get("roofline", {})
+    devices = list(roofs)
+    for r in results + skipped:
+        if r["device"] not in devices:
+            devices.append(r["device"])
+    suites = list(meta.get("suites") or [])
+    for r in results + skipped:
+        if r["suite"] not in suites:
+            suites.append(r["suite"])
+    commit = meta.get("commit")
+    head = ("Devices: " if len(devices) > 1 else "Device: ") + "; ".join(
+        _device_line(d, env, roofs.get(d)) for d in devices)
+    head += (f". Date {meta.get('date', 'unknown')}, commit "
+             + (f"`{commit}`" if commit else "unknown")
+             + f", gputensor {meta.get('gputensor') or env.get('gputensor')}; "
+             + _versions(meta, env) + "; "
+             + ("`--quick` run (small sizes, few repeats)." if meta.get("quick")
+                else "full run (not `--quick`)."))
+    out = [head, "",
+           "Each cell: median time (ratio to the case's reference peer, 1.00x; lower is "
+           "faster). gputensor roofline: its fraction of the device's measured copy bandwidth "
+           "(copy) or float32 matmul rate (mm)."]
+    for device in devices:
+        for suite in suites:
+            rows = [r for r in results if r["device"] == device and r["suite"] == suite]
+            why = [s["reason"] for s in skipped if s["device"] == device
+                   and s["suite"] == suite]
+            where = f" on {device}" if len(devices) > 1 else ""
+            if rows:
+                out += ["", f"**{suite}**{where}", ""] + _suite_table(rows)
+            for reason in why:
+                reason = reason.removeprefix("skipped: ")
+                out += ["", f"**{suite}**{where}: skipped ({_md(reason)})."]
+    return "\n".join(out) + "\n"
+
+
+def write_outputs(report: dict, json_path=None, markdown_path=None, plot_path=None) -> None:
+    """Write the report as JSON, Markdown ('-': standard output) and a bar chart, as asked."""
+    if json_path:
+        with open(json_path, "w", encoding="utf-8") as f:
+            json.dump(report, f, indent=1)
+        print(f"wrote {json_path}")
+    if markdown_path == "-":
+        print(markdown(report), end="")
+    elif markdown_path:
+        with open(markdown_path, "w", encoding="utf-8") as f:
+            f.write(markdown(report))
+        print(f"wrote {markdown_path}")
+    if plot_path and plot(report.get("results", []), plot_path):
+        print(f"wrote {plot_path}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``gputensor-bench`` command."""
     parser = argparse.ArgumentParser(prog="gputensor-bench", description=__doc__.splitlines()[0])
@@ -148,9 +341,30 @@ def main(argv: list[str] | None = None) -> int:
                         "compare, and exit")
     parser.add_argument("--json", metavar="PATH", help="also write every result as JSON")
     parser.add_argument("--plot", metavar="PATH", help="bar chart (PNG) via matplotlib")
+    parser.add_argument("--markdown", metavar="PATH", help="also write the results as a "
+                        "Markdown section: devices, date, commit, versions, one table per "
+                        "suite (- for standard output)")
+    parser.add_argument("--from-json", metavar="FILE", help="run nothing: read the results "
+                        "from a file written by --json (for --markdown, default standard "
+                        "output, and --plot)")
     args = parser.parse_args(argv)
     if args.list:
         print_list()
+        return 0
+    if args.from_json:
+        given = [opt for opt, on in (("--json", args.json), ("--quick", args.quick),
+                                     ("--device", args.device),
+                                     ("--suite", args.suite != "all")) if on]
+        if given:
+            parser.error(f"--from-json runs nothing; it does not go with {', '.join(given)}")
+        try:
+            with open(args.from_json, encoding="utf-8") as f:
+                report = json.load(f)
+        except (OSError, ValueError) as e:
+            print(f"gputensor-bench: cannot read {args.from_json}: {e}", file=sys.stderr)
+            return 2
+        write_outputs(report, markdown_path=args.markdown or ("-" if not args.plot else None),
+                      plot_path=args.plot)
         return 0
     try:
         suites = S.parse_suites(args.suite)
@@ -213,15 +427,10 @@ def main(argv: list[str] | None = None) -> int:
                     print(_table_row(r))
     elapsed = time.perf_counter() - t_start
     print(f"\n{len(rows)} results in {elapsed:.1f} s")
-    if args.json:
-        report = {"meta": run_meta(quick=args.quick, suites=suites, elapsed_s=elapsed),
-                  "environment": env, "peers": peers, "roofline": rooflines,
-                  "skipped": skipped, "results": rows}
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(report, f, indent=1)
-        print(f"wrote {args.json}")
-    if args.plot and plot(rows, args.plot):
-        print(f"wrote {args.plot}")
+    report = {"meta": run_meta(quick=args.quick, suites=suites, elapsed_s=elapsed),
+              "environment": env, "peers": peers, "roofline": rooflines,
+              "skipped": skipped, "results": rows}
+    write_outputs(report, args.json, args.markdown, args.plot)
     return 0
 
 

@@ -12,9 +12,11 @@ from benchrun import run_module
 try:  # installed: the benchmarks ship inside the wheel
     from gputensor.benchmarks import cli, suites
     from gputensor.benchmarks.timing import EventClock, fmt_time, measure, peak_bytes
+    from gputensor.benchmarks.timing import git_commit
 except ImportError:  # a source checkout: the top-level benchmarks/ folder
     from benchmarks import cli, suites
     from benchmarks.timing import EventClock, fmt_time, measure, peak_bytes
+    from benchmarks.timing import git_commit
 
 
 RESULT_KEYS = {"suite", "case", "device", "peer", "reference", "median_s", "p10_s", "p90_s",
@@ -79,6 +81,122 @@ def test_python_dash_m_benchmarks_full_quick(tmp_path):
     data = json.loads(path.read_text())
     _check_report(data, cli.available_devices(), list(suites.SUITES))
     assert data["meta"]["elapsed_s"] < 60
+
+
+def _table_rows(md: str) -> list[list[str]]:
+    """The cells of every Markdown table line (the separator lines left out)."""
+    return [[c.strip() for c in line.strip("|").split(" | ")] for line in md.splitlines()
+            if line.startswith("| ")]
+
+
+def test_markdown_of_a_quick_run(tmp_path, capsys):
+    md, js = tmp_path / "bench.md", tmp_path / "bench.json"
+    assert cli.main(["--quick", "--device", "cpu", "--suite", "overhead,kernels",
+                     "--markdown", str(md), "--json", str(js)]) == 0
+    assert f"wrote {md}" in capsys.readouterr().out
+    text, data = md.read_text(), json.loads(js.read_text())
+    assert text == cli.markdown(data)  # the run and --from-json share one code path
+    first = text.splitlines()[0]
+    commit = git_commit()
+    assert first.startswith("Device: cpu (") and "copy " in first and "GFLOP/s" in first
+    assert f"Date {data['meta']['date']}, commit " in first
+    assert (f"`{commit}`" if commit else "commit unknown") in first
+    assert f"Python {data['meta']['python']}, NumPy {data['meta']['numpy']}, PyTorch " in first
+    assert "CuPy " in first and "`--quick` run" in first
+    assert "**overhead**\n\n| case | NumPy | gputensor |" in text
+    rows = _table_rows(text)
+    cases = {r["case"] for r in data["results"]}
+    assert len(cases) >= 2 and {cli._md(c) for c in cases} <= {r[0].split(" (NumPy: ")[0]
+                                                                for r in rows[1:]}
+    assert len({len(r) for r in rows}) == 1  # every line has every column
+    gt_col = rows[0].index("gputensor")
+    for r in rows[1:]:
+        assert r[gt_col].endswith("x)") and r[1].endswith("(1.00x)")
+    assert "**kernels**: skipped (needs a CUDA GPU)." in text
+
+
+SYNTHETIC = {
+    "meta": {"date": "2026-01-02", "python": "3.12.1", "numpy": "2.1.0", "torch": None,
+             "gputensor": "0.1.0", "commit": "abc1234", "quick": False,
+             "suites": ["overhead", "kernels"]},
+    "environment": {"python": "3.12.1", "gputensor": "0.1.0", "numpy": "2.1.0",
+                    "platform": "Linux-x86_64", "cpu": "Test CPU 9000",
+                    "libraries": {"cupy-cuda12x": "13.3.0", "torch": None},
+                    "devices": [{"device": "cpu", "backend": "numpy", "processor": "x86_64"},
+                                {"device": "cuda:0", "backend": "cupy", "gpu": "Test GPU",
+                                 "memory_gib": 80.0}]},
+    "peers": {},
+    "roofline": {"cpu": {"copy_gbps": 40.0, "matmul_gflops": 100.0},
+                 "cuda:0": {"copy_gbps": 3000.0, "matmul_gflops": 50000.0}},
+    "skipped": [{"suite": "kernels", "device": "cpu", "reason": "skipped: needs a CUDA GPU"}],
+    "results": [
+        {"suite": "overhead", "case": "a*b, 1000", "device": "cpu", "peer": "numpy",
+         "reference": "numpy", "median_s": 1e-6, "ratio": 1.0, "roofline": "copy_gbps",
+         "roofline_fraction": 0.5},
+        {"suite": "overhead", "case": "a*b, 1000", "device": "cpu", "peer": "gputensor",
+         "reference": "numpy", "median_s": 2e-6, "ratio": 2.0, "roofline": "copy_gbps",
+         "roofline_fraction": 0.25},
+        {"suite": "overhead", "case": "backward", "device": "cpu",
+         "peer": "numpy (hand-written)", "reference": "numpy (hand-written)",
+         "median_s": 4e-6, "ratio": 1.0, "roofline": None, "roofline_fraction": None},
+        {"suite": "overhead", "case": "backward", "device": "cpu", "peer": "gputensor",
+         "reference": "numpy (hand-written)", "median_s": 5e-5, "ratio": 12.5,
+         "roofline": None, "roofline_fraction": None},
+        {"suite": "overhead", "case": "backward", "device": "cpu", "peer": "torch",
+         "reference": "numpy (hand-written)", "median_s": 2.5e-5, "ratio": 6.25,
+         "roofline": None, "roofline_fraction": None},
+        {"suite": "kernels", "case": "relu [1024]", "device": "cuda:0", "peer": "custom",
+         "reference": "cupy", "median_s": 1e-5, "ratio": None, "roofline": "copy_gbps",
+         "roofline_fraction": 0.8},
+        {"suite": "kernels", "case": "relu [1024]", "device": "cuda:0", "peer": "cupy",
+         "reference": "cupy", "median_s": 2e-5, "ratio": None, "roofline": "copy_gbps",
+         "roofline_fraction": 0.4},
+    ],
+}
+
+SYNTHETIC_MD = """\
+Devices: cpu (Test CPU 9000, x86_64, Linux-x86_64; copy 40.0 GB/s, float32 matmul 100.0 \
+GFLOP/s); cuda:0 (Test GPU, 80.0 GiB; copy 3000.0 GB/s, float32 matmul 50000.0 GFLOP/s). \
+Date 2026-01-02, commit `abc1234`, gputensor 0.1.0; Python 3.12.1, NumPy 2.1.0, PyTorch not \
+installed, CuPy 13.3.0 (cupy-cuda12x); full run (not `--quick`).
+
+Each cell: median time (ratio to the case's reference peer, 1.00x; lower is faster). \
+gputensor roofline: its fraction of the device's measured copy bandwidth (copy) or float32 \
+matmul rate (mm).
+
+**overhead** on cpu
+
+| case | NumPy | gputensor | PyTorch | gputensor roofline |
+|---|---:|---:|---:|---:|
+| a\\*b, 1000 | 1.00 us (1.00x) | 2.00 us (2.00x) | - | 25.0% copy |
+| backward (NumPy: hand-written) | 4.00 us (1.00x) | 50.00 us (12.50x) | 25.00 us (6.25x) | - |
+
+**kernels** on cpu: skipped (needs a CUDA GPU).
+
+**kernels** on cuda:0
+
+| case | CuPy | gputensor kernel | gputensor roofline |
+|---|---:|---:|---:|
+| relu \\[1024\\] | 20.00 us (1.00x) | 10.00 us (0.50x) | 80.0% copy |
+"""
+
+
+def test_markdown_from_json(tmp_path, capsys):
+    """A hand-made report: peers in fixed column order, a 'numpy (hand-written)' reference
+    in the NumPy column, ratios computed where the rows lack them (kernels), skipped suites
+    listed; from the function and from ``--from-json``."""
+    assert cli.markdown(SYNTHETIC) == SYNTHETIC_MD
+    src, out = tmp_path / "in.json", tmp_path / "out.md"
+    src.write_text(json.dumps(SYNTHETIC))
+    assert cli.main(["--from-json", str(src), "--markdown", str(out)]) == 0
+    assert out.read_text() == SYNTHETIC_MD
+    assert cli.main(["--from-json", str(src)]) == 0  # no --markdown: standard output
+    assert capsys.readouterr().out.endswith(SYNTHETIC_MD)
+    with pytest.raises(SystemExit) as e:
+        cli.main(["--from-json", str(src), "--quick"])
+    assert e.value.code == 2 and "does not go with --quick" in capsys.readouterr().err
+    assert cli.main(["--from-json", str(tmp_path / "missing.json")]) == 2
+    assert "cannot read" in capsys.readouterr().err
 
 
 def test_wrong_suite_lists_the_valid_ones(capsys):
