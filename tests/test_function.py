@@ -85,7 +85,7 @@ def test_ctx_attributes_needs_input_grad_and_no_grad_forward(device):
     a = gt.tensor([1.0, 2.0], requires_grad=True, device=device)
     b = gt.tensor([3.0, 4.0], device=device)
     y = ScaleAdd.apply(a, b, 2.0)
-    ctx = y.grad_fn.saved["function"][0]
+    ctx = y.grad_fn.function[0]
     assert ctx.seen_needs == (True, False, False) and ctx.grad_mode_inside is False
     y.sum().backward()
     np.testing.assert_allclose(_np(a.grad), [7.0, 9.0])

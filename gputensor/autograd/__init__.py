@@ -6,7 +6,7 @@
 - ``gradcheck``: derivative rules against central differences in float64.
 """
 
-from .engine import Context, Node, backward, grad, record, run_backward, sum_to  # noqa: F401
+from .engine import Node, backward, grad, record, run_backward, sum_to  # noqa: F401
 from .mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .tape import GradientTape  # noqa: F401
 from .variable import Variable  # noqa: F401

@@ -11,92 +11,19 @@ Broadcasting is undone here, once, for every op.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 
+from ..tensor import TENSOR_TYPES as _TT
+from ..tensor import Tensor
 from .mode import _local
+
+_make = Tensor._make
+_SCALARS = (int, float, bool, complex)
 
 
 class SavedAccessError(RuntimeError):
     """A derivative rule asked for a value its op did not declare in ``OpDef.save``."""
-
-
-class Node:
-    """One recorded op application (``t.grad_fn``).
-
-    edges[i]: where input i's gradient goes: ``(node, output_index)``, ``(leaf_tensor, None)``
-    or None (input needs no gradient). saved: what the rule declared it needs.
-    """
-
-    __slots__ = ("op", "attrs", "edges", "shapes", "dtypes", "saved", "versions", "n_out",
-                 "out_shapes", "device", "retained", "freed", "seq", "__weakref__")
-    _seq = itertools.count()
-
-    def __init__(self, op, attrs, edges, shapes, dtypes, n_out, out_shapes):
-        self.op, self.attrs, self.edges = op, attrs, edges
-        self.shapes, self.dtypes = shapes, dtypes
-        self.n_out, self.out_shapes = n_out, out_shapes
-        self.saved = None  # {input index or "out": value}, made when the op saves something
-        self.versions = ()  # [(storage counter or input tensor, version)], likewise
-        self.retained = None
-        self.freed = False
-        self.seq = next(Node._seq)
-
-    def name(self) -> str:
-        return "".join(p.capitalize() for p in self.op.name.split("_")) + "Backward"
-
-    @property
-    def next_functions(self) -> tuple:
-        """The nodes (or leaf tensors) the gradient flows to next, as in PyTorch."""
-        return tuple(e for e in self.edges)
-
-    def __repr__(self) -> str:
-        return f"<{self.name()}>"
-
-
-class Context:
-    """What a derivative rule sees: ``ctx.inputs[i]``, ``ctx.out``, ``ctx.attrs``,
-    ``ctx.needs[i]`` (does input i need a gradient), ``ctx.shapes[i]``, ``ctx.dtypes[i]``."""
-
-    __slots__ = ("node", "inputs", "create_graph")
-
-    def __init__(self, node: Node, create_graph: bool):
-        self.node, self.create_graph = node, create_graph
-        saved = node.saved
-        self.inputs = ([saved.get(i, _MISSING) for i in range(len(node.edges))] if saved
-                       else [_MISSING] * len(node.edges))
-
-    @property
-    def out(self):
-        """The op's output (a list of them for multi-output ops), linked to this node."""
-        if not self.node.saved or "out" not in self.node.saved:
-            raise SavedAccessError(f"{self.node.op.name}: the derivative rule uses the output "
-                                   "but the op does not list 'out' in OpDef.save")
-        from ..tensor import Tensor
-
-        arrays, device = self.node.saved["out"]
-        outs = []
-        for i, arr in enumerate(arrays):
-            t = Tensor._make(arr, device)
-            if self.create_graph:
-                t._node, t._out_idx, t._requires_grad = self.node, i, True
-            outs.append(t)
-        return outs if self.node.n_out > 1 else outs[0]
-
-    @property
-    def attrs(self) -> dict:
-        return self.node.attrs
-
-    @property
-    def needs(self) -> tuple:
-        return tuple(e is not None for e in self.node.edges)
-
-    @property
-    def shapes(self) -> tuple:
-        return self.node.shapes
-
-    @property
-    def dtypes(self) -> tuple:
-        return self.node.dtypes
 
 
 class _Missing:
@@ -105,6 +32,65 @@ class _Missing:
 
 
 _MISSING = _Missing()
+
+
+class Node:
+    """One recorded op application (``t.grad_fn``); also what its derivative rule gets as
+    ``ctx``: ``ctx.inputs[i]``, ``ctx.out``, ``ctx.attrs``, ``ctx.needs[i]`` (does input i
+    need a gradient), ``ctx.shapes[i]``, ``ctx.dtypes[i]``, ``ctx.create_graph``.
+
+    edges[i]: where input i's gradient goes: ``(node, output_index)``, ``(leaf_tensor, None)``
+    or None (input needs no gradient). saved: the inputs the op declared in ``OpDef.save``
+    (``_MISSING`` for the others); out_arrays: its outputs' arrays when it saved ``"out"``;
+    versions: ``[(storage counter or input tensor, version)]`` for the in-place check.
+    """
+
+    __slots__ = ("op", "attrs", "edges", "shapes", "dtypes", "saved", "out_arrays", "versions",
+                 "n_out", "out_shapes", "device", "retained", "freed", "seq", "create_graph",
+                 "function", "__weakref__")
+    _seq = itertools.count()
+
+    def name(self) -> str:
+        return "".join(p.capitalize() for p in self.op.name.split("_")) + "Backward"
+
+    @property
+    def next_functions(self) -> tuple:
+        """The nodes (or leaf tensors) the gradient flows to next, as in PyTorch."""
+        return tuple(self.edges)
+
+    @property
+    def node(self) -> "Node":
+        return self
+
+    @property
+    def inputs(self):
+        """The saved inputs (``_MISSING`` where the op did not declare one)."""
+        return self.saved if self.saved is not None else [_MISSING] * len(self.edges)
+
+    @property
+    def out(self):
+        """The op's output (a list of them for multi-output ops), linked to this node."""
+        if self.out_arrays is None:
+            raise SavedAccessError(f"{self.op.name}: the derivative rule uses the output "
+                                   "but the op does not list 'out' in OpDef.save")
+        outs = []
+        for i, arr in enumerate(self.out_arrays):
+            t = _make(arr, self.device)
+            if self.create_graph:
+                t._node, t._out_idx, t._requires_grad = self, i, True
+            outs.append(t)
+        return outs if self.n_out > 1 else outs[0]
+
+    @property
+    def needs(self) -> tuple:
+        return tuple(e is not None for e in self.edges)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+
+_new = object.__new__
+_next_seq = Node._seq.__next__
 
 
 def record(op, inputs, attrs, args, outputs) -> None:
@@ -116,29 +102,45 @@ def record(op, inputs, attrs, args, outputs) -> None:
         return  # integer and bool results (argmax, comparisons) carry no gradient
     edges, shapes, dtypes = [], [], []
     for x, a in zip(inputs, args):
-        if getattr(x, "_requires_grad", False) and x._data.dtype.kind == "f":
+        if type(x) in _TT and x._requires_grad and x._data.dtype.kind == "f":
             node = x._node
-            if node is not None and x._version is not None and x._version[1] != x._hist_version:
-                _stale_error(op, x)
-            edges.append((node, x._out_idx) if node is not None else (x, None))
+            if node is None:
+                edges.append((x, None))
+            else:
+                if x._version is not None and x._version[1] != x._hist_version:
+                    _stale_error(op, x)
+                edges.append((node, x._out_idx))
         else:
             edges.append(None)
-        if hasattr(a, "shape"):
-            shapes.append(a.shape)
-            dtypes.append(a.dtype)
-        else:
+        if type(a) in _SCALARS:
             shapes.append(())
             dtypes.append(None)
-    node = Node(op, attrs, tuple(edges), tuple(shapes), tuple(dtypes), len(outputs),
-                tuple(o._data.shape for o in outputs))
+        else:
+            shapes.append(a.shape)
+            dtypes.append(a.dtype)
+    node = _new(Node)
+    node.op, node.attrs, node.edges, node.shapes, node.dtypes = op, attrs, edges, shapes, dtypes
+    node.n_out = len(outputs)
     node.device = outputs[0]._device
+    node.seq = _next_seq()
+    node.retained = node.function = node.saved = node.out_arrays = None
+    node.freed = node.create_graph = False
+    node.versions = ()
     if op.save:
-        _save(node, op.save, inputs, args, outputs)
-    for i, out in enumerate(outputs):
-        if out._data.dtype.kind == "f":
-            out._node, out._out_idx, out._requires_grad = node, i, True
-            if out._version is not None:  # a view: remember the storage history it saw
-                out._hist_version = out._version[1]
+        _save(node, op, inputs, args, outputs)
+    if node.n_out == 1:
+        out = outputs[0]
+        node.out_shapes = (out._data.shape,)
+        out._node, out._requires_grad = node, True
+        if out._version is not None:  # a view: remember the storage history it saw
+            out._hist_version = out._version[1]
+    else:
+        node.out_shapes = tuple(o._data.shape for o in outputs)
+        for i, out in enumerate(outputs):
+            if out._data.dtype.kind == "f":
+                out._node, out._out_idx, out._requires_grad = node, i, True
+                if out._version is not None:
+                    out._hist_version = out._version[1]
     for tape in _local.tapes:
         tape._record(node)
 
@@ -150,28 +152,32 @@ def _stale_error(op, x):
         "the in-place change")
 
 
-def _save(node: Node, save, inputs, args, outputs) -> None:
+def _save(node: Node, op, inputs, args, outputs) -> None:
     """Keep what the op's rule declared, with the versions the in-place check compares:
     (storage counter, version) for outputs, (input tensor, version) for inputs (an input
     without a counter yet is at version 0: no counter is made for it)."""
-    from ..tensor import Tensor
-
-    node.saved, node.versions = {}, []
-    if "out" in save:
-        node.saved["out"] = ([o._data for o in outputs], outputs[0]._device)
+    versions = []
+    if op.save_out:
+        node.out_arrays = [o._data for o in outputs]
         for o in outputs:
             counter = o._version_counter()
-            node.versions.append((counter, counter[0]))
-    every = "x*" in save
-    for i, x in enumerate(inputs):
-        if every or f"x{i}" in save:
-            if isinstance(x, Tensor):
-                node.saved[i] = x
-                node.versions.append((x, x._version[0] if x._version is not None else 0))
-            elif type(x) in (int, float, bool):
-                node.saved[i] = x
-            else:
-                node.saved[i] = Tensor._make(args[i], outputs[0]._device)
+            versions.append((counter, counter[0]))
+    which = op.save_inputs
+    if which:
+        saved = [_MISSING] * len(inputs)
+        for i in (range(len(inputs)) if which is True else which):
+            if i >= len(inputs):
+                continue
+            x = inputs[i]
+            if type(x) in _TT:
+                saved[i] = x
+                versions.append((x, x._version[0] if x._version is not None else 0))
+            elif type(x) in _SCALARS:
+                saved[i] = x
+            else:  # an array-like operand, converted by apply
+                saved[i] = _make(args[i], outputs[0]._device)
+        node.saved = saved
+    node.versions = versions
 
 
 def _changed(holder, version) -> bool:
@@ -198,29 +204,6 @@ def sum_to(g, shape: tuple):
     return reshape(out, shape)
 
 
-def _topo_order(roots: list) -> list:
-    """Nodes reachable from ``roots`` (nodes), each after every node that feeds it a gradient
-    (consumers first), found without recursion."""
-    order, seen = [], set()
-    for root in roots:
-        if root in seen:
-            continue
-        seen.add(root)
-        stack = [(root, iter(root.edges))]
-        while stack:
-            node, it = stack[-1]
-            for e in it:
-                if e is not None and isinstance(e[0], Node) and e[0] not in seen:
-                    seen.add(e[0])
-                    stack.append((e[0], iter(e[0].edges)))
-                    break
-            else:
-                stack.pop()
-                order.append(node)
-    order.reverse()
-    return order
-
-
 def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = False,
                  capture=None, accumulate: bool = True, allowed=None) -> dict:
     """The engine. ``roots``: output tensors; ``grads``: their incoming gradients.
@@ -228,9 +211,13 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
     accumulate: add leaf gradients into ``.grad`` (``backward``); capture: tensors whose
     gradient is returned instead (``gt.grad``, tapes), as {id(tensor): gradient};
     allowed: if given, only these nodes are walked (a tape's own records).
+
+    Nodes run in decreasing creation order (a max-heap on ``Node.seq``): a node is created
+    after every node that feeds it, so all gradients for a node have arrived when it runs.
     """
     add = _ops().add
-    node_grads: dict = {}  # node -> [gradient per output]
+    pending: dict = {}  # node -> its gradient (one output) or [gradient per output]
+    heap: list = []     # (-seq, node) of the nodes in pending
     leaf_grads: dict = {}  # id(leaf) -> [leaf, gradient]
     wanted_nodes = {}
     wanted_leaves = set()
@@ -253,32 +240,36 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
             else:
                 slot[1] = add(slot[1], g)
         elif allowed is None or target in allowed:
-            slots = node_grads.get(target)
-            if slots is None:
-                slots = node_grads[target] = [None] * target.n_out
-            slots[idx] = g if slots[idx] is None else add(slots[idx], g)
+            if target.n_out == 1:
+                prev = pending.get(target)
+                if prev is None:
+                    pending[target] = g
+                    heappush(heap, (-target.seq, target))
+                else:
+                    pending[target] = add(prev, g)
+            else:
+                slots = pending.get(target)
+                if slots is None:
+                    slots = pending[target] = [None] * target.n_out
+                    heappush(heap, (-target.seq, target))
+                slots[idx] = g if slots[idx] is None else add(slots[idx], g)
         elif edge in wanted_nodes:  # outside a tape's records, but a watched source
             t = wanted_nodes[edge]
             prev = captured.get(id(t))
             captured[id(t)] = g if prev is None else add(prev, g)
 
+    heappush, heappop = heapq.heappush, heapq.heappop
     prev_mode = _local.enabled
     _local.enabled = create_graph
     try:
-        roots_nodes = []
         for t, g in zip(roots, grads):
-            if t._node is None:
-                push((t, None), g)
-            else:
-                push((t._node, t._out_idx), g)
-                roots_nodes.append(t._node)
-        for node in _topo_order(roots_nodes):
-            gs = node_grads.pop(node, None)
-            if gs is None:
-                continue
+            push((t, None) if t._node is None else (t._node, t._out_idx), g)
+        while heap:
+            node = heappop(heap)[1]
+            gs = pending.pop(node)
             if wanted_nodes or node.retained:
-                _deliver(node, gs, wanted_nodes, captured, add)
-                shared.update(id(g) for g in gs)
+                _deliver(node, gs if node.n_out > 1 else [gs], wanted_nodes, captured, add)
+                shared.update(id(g) for g in (gs if node.n_out > 1 else [gs]))
             if node.freed:
                 raise RuntimeError(
                     f"trying to backward through the graph a second time ({node.name()}): its "
@@ -291,10 +282,8 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
             if vjp is None:
                 raise RuntimeError(f"'{node.op.name}' has no derivative rule; gradients cannot "
                                    "flow through it")
-            if node.n_out == 1:
-                result = vjp(Context(node, create_graph), gs[0])
-            else:
-                result = vjp(Context(node, create_graph), _fill(node, gs))
+            node.create_graph = create_graph
+            result = vjp(node, gs if node.n_out == 1 else _fill(node, gs))
             if type(result) is not tuple and type(result) is not list:
                 result = (result,)
             if len(result) != len(node.edges):
@@ -308,8 +297,8 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
                 if g._data.dtype is not dtype and dtype is not None:
                     g = g.astype(dtype)
                 push(edge, g)
-            if not retain_graph and node.saved:
-                node.saved = None
+            if not retain_graph and node.op.save:
+                node.saved = node.out_arrays = node.function = None
                 node.versions = ()
                 node.freed = True
         for leaf, g in leaf_grads.values():
@@ -325,7 +314,7 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
                     elif id(g) in shared or not _owns_memory(g._data):
                         leaf.grad = _own(g)
                     else:
-                        leaf.grad = g.detach()
+                        leaf.grad = _make(g._data, g._device)
                     shared.add(id(g))
                 else:
                     leaf.grad = add(leaf.grad, g)
@@ -336,12 +325,11 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
 
 def _ones(t):
     """Ones shaped like ``t``: the seed of a scalar backward, built without the creation API."""
-    from ..backends import get_backend
-    from ..tensor import Tensor
-
-    backend = get_backend(t._device)
-    with backend.context():
-        return Tensor._make(backend.xp.ones(t._data.shape, dtype=t._data.dtype), t._device)
+    backend = t._device.backend or _get_backend(t._device)
+    if backend.ctx is None:
+        return _make(backend.xp.ones(t._data.shape, dtype=t._data.dtype), t._device)
+    with backend.ctx:
+        return _make(backend.xp.ones(t._data.shape, dtype=t._data.dtype), t._device)
 
 
 def _owns_memory(arr) -> bool:
@@ -349,11 +337,15 @@ def _owns_memory(arr) -> bool:
     return arr.base is None and getattr(arr.flags, "writeable", True)
 
 
+def _get_backend(device):
+    from ..backends import get_backend
+
+    return get_backend(device)
+
+
 def _own(g):
     """A detached copy of ``g`` with its own memory."""
-    from ..tensor import Tensor
-
-    return Tensor._make(g._data.copy(), g._device)
+    return _make(g._data.copy(), g._device)
 
 
 def _deliver(node, gs, wanted_nodes, captured, add) -> None:

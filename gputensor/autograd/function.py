@@ -146,7 +146,6 @@ class Function:
 def _attach(ctx: FunctionCtx, node, tensors: list, positions: list, n_outs: int) -> None:
     """Give the node its ctx; saved outputs become arrays (no ctx -> output -> node cycle);
     every saved tensor's version is remembered for the in-place check."""
-    node.saved = node.saved or {}
     node.versions = list(node.versions)
     if ctx._saved:
         kept = []
@@ -163,7 +162,7 @@ def _attach(ctx: FunctionCtx, node, tensors: list, positions: list, n_outs: int)
                 continue
             node.versions.append((counter, counter[0]))
         ctx._saved = tuple(kept)
-    node.saved["function"] = (ctx, positions, n_outs)
+    node.function = (ctx, positions, n_outs)
 
 
 def _opdef(cls):
@@ -187,7 +186,7 @@ def _vjp(cls, ectx, g):
     from ..tensor import Tensor
 
     node = ectx.node
-    ctx, positions, n_outs = node.saved["function"]
+    ctx, positions, n_outs = node.function
     gs = g if node.n_out > 1 else [g]
     grad_outputs = [None] * n_outs
     for p, gi in zip(positions, gs):

@@ -87,6 +87,10 @@ class OpDef:
         self.compute_dtype, self.out_dtype = POLICIES[self.policy]
         # apply's fast path may skip the checks only when they depend on dtype alone
         self.fast_ok = self.policy != "any" and self.promoted == slice(None)
+        # ``save`` read once for the engine: keep the outputs? which inputs (True: all)?
+        self.save_out = "out" in self.save
+        self.save_inputs = True if "x*" in self.save else tuple(
+            int(s[1:]) for s in self.save if s[0] == "x" and s[1:].isdigit())
 
     def __repr__(self) -> str:
         return f"OpDef({self.name!r}, kind={self.kind!r})"
