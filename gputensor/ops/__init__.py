@@ -24,6 +24,7 @@ METHODS: dict[str, Callable] = {}
 
 _new = object.__new__
 _local_grad_enabled = autograd.is_grad_enabled
+record = autograd.record
 # errors a forward may raise for bad input; re-raised with the op's name in front
 _OP_ERRORS = (ValueError, TypeError, IndexError, RuntimeError, OverflowError)
 _EMPTY: dict = {}  # shared, never written: the attrs of attribute-less calls
@@ -62,7 +63,31 @@ def apply(op: OpDef, *inputs, **attrs):
 
     Returns a Tensor, or a list of Tensors for ops whose forward returns a tuple or list.
     """
+    if len(inputs) == 1:
+        a = inputs[0]
+        if type(a) in _TT:
+            x = a._data
+            impl = a._device.fast.get(op, _EMPTY).get(x.dtype)
+            if impl is not None:
+                return _apply_fast(op, impl, a, x, attrs)
     return _apply(op, inputs, attrs)
+
+
+def _apply_fast(op: OpDef, impl, a, x, attrs):
+    """``apply`` of one tensor operand whose op, dtype and device passed the general path's
+    checks before (``Device.fast``); views share ``a``'s version counter as in ``_wrap``."""
+    try:
+        r = impl(x, **attrs)
+    except _OP_ERRORS as e:
+        _raise_from(op, e)
+    t = _new(Tensor)
+    t._data = r if r.__class__ is x.__class__ else _as_array(r, a._device)
+    t._device = a._device
+    if op.view and r.base is not None and (r.base is x or r.base is x.base):
+        t._version = a._version_counter()
+    if a._requires_grad and _local_grad_enabled():
+        record(op, (a,), attrs, (x,), [t])
+    return t
 
 
 # Callers for one and two operands without attributes (the operators and elementwise
@@ -72,7 +97,8 @@ def apply(op: OpDef, *inputs, **attrs):
 # the general path makes.
 def unary_caller(op: OpDef):
     """A function ``f(a)`` equal to ``apply(op, a)``, faster in the common case."""
-    record = autograd.record
+    if op.view:
+        return lambda a: apply(op, a)
 
     def call(a):
         if type(a) in _TT:
@@ -97,7 +123,6 @@ def unary_caller(op: OpDef):
 def binary_caller(op: OpDef):
     """A function ``f(a, b)`` equal to ``apply(op, a, b)``, faster in the common cases: two
     tensors of one dtype, or a tensor and a Python scalar that cannot change its dtype."""
-    record = autograd.record
 
     def call(a, b):
         if type(b) is Tensor and type(a) is Tensor:
@@ -205,7 +230,7 @@ def _apply(op: OpDef, inputs, attrs):
         _raise_from(op, e)
 
     # -- results as tensors, then the graph record ------------------------------------------
-    if (backend.ctx is None and compute is promoted and not op.view and op.fast_ok
+    if (backend.ctx is None and compute is promoted and op.fast_ok
             and len(inputs) <= 2 and getattr(out, "dtype", None) is op.out_dtype(compute)
             and all(type(x) in _WEAK or (type(x) in _TT and x._data.dtype is compute)
                     for x in inputs)):
