@@ -11,8 +11,8 @@ Broadcasting is undone here, once, for every op.
 
 from __future__ import annotations
 
-import heapq
 import itertools
+from heapq import heappop, heappush
 
 from ..tensor import TENSOR_TYPES as _TT
 from ..tensor import Tensor
@@ -42,7 +42,9 @@ class Node:
     edges[i]: where input i's gradient goes: ``(node, output_index)``, ``(leaf_tensor, None)``
     or None (input needs no gradient). saved: the inputs the op declared in ``OpDef.save``
     (``_MISSING`` for the others); out_arrays: its outputs' arrays when it saved ``"out"``;
-    versions: ``[(storage counter or input tensor, version)]`` for the in-place check.
+    versions: ``(holder, version, holder, version, ...)`` for the in-place check, a holder
+    being a storage counter or a saved input tensor. Tuples, not lists: a graph is many
+    small objects, and tuples of shapes and dtypes drop out of the cycle collector's work.
     """
 
     __slots__ = ("op", "attrs", "edges", "shapes", "dtypes", "saved", "out_arrays", "versions",
@@ -82,8 +84,8 @@ class Node:
         return outs if self.n_out > 1 else outs[0]
 
     @property
-    def needs(self) -> tuple:
-        return tuple(e is not None for e in self.edges)
+    def needs(self) -> list:
+        return [e is not None for e in self.edges]
 
     def __repr__(self) -> str:
         return f"<{self.name()}>"
@@ -119,7 +121,8 @@ def record(op, inputs, attrs, args, outputs) -> None:
             shapes.append(a.shape)
             dtypes.append(a.dtype)
     node = _new(Node)
-    node.op, node.attrs, node.edges, node.shapes, node.dtypes = op, attrs, edges, shapes, dtypes
+    node.op, node.attrs = op, attrs
+    node.edges, node.shapes, node.dtypes = tuple(edges), tuple(shapes), tuple(dtypes)
     node.n_out = len(outputs)
     node.device = outputs[0]._device
     node.seq = _next_seq()
@@ -158,10 +161,10 @@ def _save(node: Node, op, inputs, args, outputs) -> None:
     without a counter yet is at version 0: no counter is made for it)."""
     versions = []
     if op.save_out:
-        node.out_arrays = [o._data for o in outputs]
+        node.out_arrays = tuple(o._data for o in outputs)
         for o in outputs:
             counter = o._version_counter()
-            versions.append((counter, counter[0]))
+            versions += (counter, counter[0])
     which = op.save_inputs
     if which:
         saved = [_MISSING] * len(inputs)
@@ -171,18 +174,13 @@ def _save(node: Node, op, inputs, args, outputs) -> None:
             x = inputs[i]
             if type(x) in _TT:
                 saved[i] = x
-                versions.append((x, x._version[0] if x._version is not None else 0))
+                versions += (x, x._version[0] if x._version is not None else 0)
             elif type(x) in _SCALARS:
                 saved[i] = x
             else:  # an array-like operand, converted by apply
                 saved[i] = _make(args[i], outputs[0]._device)
-        node.saved = saved
-    node.versions = versions
-
-
-def _changed(holder, version) -> bool:
-    counter = holder if type(holder) is list else holder._version
-    return (counter[0] if counter is not None else 0) != version
+        node.saved = tuple(saved)
+    node.versions = tuple(versions)
 
 
 # -- the backward walk ----------------------------------------------------------------------
@@ -215,19 +213,20 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
     Nodes run in decreasing creation order (a max-heap on ``Node.seq``): a node is created
     after every node that feeds it, so all gradients for a node have arrived when it runs.
     """
-    add = _ops().add
+    add = _add or _ops().add
     pending: dict = {}  # node -> its gradient (one output) or [gradient per output]
     heap: list = []     # (-seq, node) of the nodes in pending
     leaf_grads: dict = {}  # id(leaf) -> [leaf, gradient]
-    wanted_nodes = {}
+    wanted_nodes: dict = {}
     wanted_leaves = set()
-    for t in capture or ():
-        if t._node is not None:
-            wanted_nodes[(t._node, t._out_idx)] = t
-        else:
-            wanted_leaves.add(id(t))
     captured: dict = {}
-    shared = {id(g) for g in grads}  # gradients someone else holds: never a leaf's .grad
+    if capture:
+        for t in capture:
+            if t._node is not None:
+                wanted_nodes[(t._node, t._out_idx)] = t
+            else:
+                wanted_leaves.add(id(t))
+    shared = set(map(id, grads))  # gradients someone else holds: never a leaf's .grad
 
     def push(edge, g):
         target, idx = edge
@@ -258,7 +257,6 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
             prev = captured.get(id(t))
             captured[id(t)] = g if prev is None else add(prev, g)
 
-    heappush, heappop = heapq.heappush, heapq.heappop
     prev_mode = _local.enabled
     _local.enabled = create_graph
     try:
@@ -267,7 +265,7 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
         while heap:
             node = heappop(heap)[1]
             gs = pending.pop(node)
-            if wanted_nodes or node.retained:
+            if node.retained is not None or wanted_nodes:
                 _deliver(node, gs if node.n_out > 1 else [gs], wanted_nodes, captured, add)
                 shared.update(id(g) for g in (gs if node.n_out > 1 else [gs]))
             if node.freed:
@@ -275,8 +273,11 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
                     f"trying to backward through the graph a second time ({node.name()}): its "
                     "saved tensors were freed by the first backward; pass retain_graph=True "
                     "to the first backward() if you need to backward twice")
-            for holder, version in node.versions:
-                if _changed(holder, version):
+            versions = node.versions
+            for k in range(0, len(versions), 2):
+                holder, version = versions[k], versions[k + 1]
+                counter = holder if type(holder) is list else holder._version
+                if counter is not None and counter[0] != version:
                     _version_error(node, holder, version)
             vjp = node.op.vjp
             if vjp is None:
@@ -380,14 +381,17 @@ def _version_error(node, holder, version):
 
 
 _OPS = []
+_add = None  # elementwise.add, set on first backward
 
 
 def _ops():
     """The elementwise ops module (imported on first backward: ops import this module)."""
+    global _add
     if not _OPS:
         from ..ops import elementwise
 
         _OPS.append(elementwise)
+        _add = elementwise.add
     return _OPS[0]
 
 

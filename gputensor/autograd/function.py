@@ -146,7 +146,7 @@ class Function:
 def _attach(ctx: FunctionCtx, node, tensors: list, positions: list, n_outs: int) -> None:
     """Give the node its ctx; saved outputs become arrays (no ctx -> output -> node cycle);
     every saved tensor's version is remembered for the in-place check."""
-    node.versions = list(node.versions)
+    versions = list(node.versions)
     if ctx._saved:
         kept = []
         for s in ctx._saved:
@@ -160,8 +160,9 @@ def _attach(ctx: FunctionCtx, node, tensors: list, positions: list, n_outs: int)
             else:
                 kept.append(None)
                 continue
-            node.versions.append((counter, counter[0]))
+            versions += (counter, counter[0])
         ctx._saved = tuple(kept)
+    node.versions = tuple(versions)
     node.function = (ctx, positions, n_outs)
 
 
