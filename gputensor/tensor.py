@@ -15,6 +15,16 @@ from .device import Device, device as as_device
 
 
 _new = object.__new__
+_AUTOGRAD: list = []
+
+
+def _autograd():
+    """The autograd package (imported on first use: it imports this module)."""
+    if not _AUTOGRAD:
+        from . import autograd
+
+        _AUTOGRAD.append(autograd)
+    return _AUTOGRAD[0]
 
 
 class _Size(int):
@@ -185,9 +195,7 @@ class Tensor:
         >>> w = gt.tensor(2., requires_grad=True); (10 * w ** 2 + 50).backward(); w.grad
         tensor(40., dtype=float32, device='cpu')
         """
-        from . import autograd
-
-        autograd.backward(self, gradient, retain_graph, create_graph)
+        _autograd().backward(self, gradient, retain_graph, create_graph)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` of this non-leaf tensor after backward (leaves always keep theirs)."""
@@ -431,8 +439,7 @@ def _transfer(t: Tensor, target: Device) -> Tensor:
     arr = get_backend(target).receive(t._data, get_backend(t._device))
     out = Tensor._make(arr, target)
     if t._requires_grad:
-        from . import autograd
-
+        autograd = _autograd()
         if autograd.is_grad_enabled():
             from .ops.movement import TO_DEVICE
 

@@ -214,11 +214,11 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
     after every node that feeds it, so all gradients for a node have arrived when it runs.
     """
     add = _add or _ops().add
-    pending: dict = {}  # node -> its gradient (one output) or [gradient per output]
-    heap: list = []     # (-seq, node) of the nodes in pending
+    pending: dict = {}     # node -> its gradient (one output) or [gradient per output]
+    heap: list = []        # (-seq, node) of the nodes in pending
     leaf_grads: dict = {}  # id(leaf) -> [leaf, gradient]
     wanted_nodes: dict = {}
-    wanted_leaves = set()
+    wanted_leaves: set = set()
     captured: dict = {}
     if capture:
         for t in capture:
@@ -227,77 +227,56 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
             else:
                 wanted_leaves.add(id(t))
     shared = set(map(id, grads))  # gradients someone else holds: never a leaf's .grad
-
-    def push(edge, g):
-        target, idx = edge
-        if idx is None:  # a leaf tensor: its gradient has its dtype (not the promoted one)
-            if g._data.dtype != target._data.dtype:
-                g = g.astype(target._data.dtype)
-            slot = leaf_grads.get(id(target))
-            if slot is None:
-                leaf_grads[id(target)] = [target, g]
-            else:
-                slot[1] = add(slot[1], g)
-        elif allowed is None or target in allowed:
-            if target.n_out == 1:
-                prev = pending.get(target)
-                if prev is None:
-                    pending[target] = g
-                    heappush(heap, (-target.seq, target))
-                else:
-                    pending[target] = add(prev, g)
-            else:
-                slots = pending.get(target)
-                if slots is None:
-                    slots = pending[target] = [None] * target.n_out
-                    heappush(heap, (-target.seq, target))
-                slots[idx] = g if slots[idx] is None else add(slots[idx], g)
-        elif edge in wanted_nodes:  # outside a tape's records, but a watched source
-            t = wanted_nodes[edge]
-            prev = captured.get(id(t))
-            captured[id(t)] = g if prev is None else add(prev, g)
-
+    # the roots' gradients enter as if a rule had returned them for inputs ``roots``
+    edges, shapes = [], []
+    for t in roots:
+        edges.append((t, None) if t._node is None else (t._node, t._out_idx))
+        shapes.append(t._data.shape)
+    result, dtypes = grads, [None] * len(roots)
     prev_mode = _local.enabled
     _local.enabled = create_graph
     try:
-        for t, g in zip(roots, grads):
-            push((t, None) if t._node is None else (t._node, t._out_idx), g)
-        while heap:
-            node = heappop(heap)[1]
-            gs = pending.pop(node)
-            if node.retained is not None or wanted_nodes:
-                _deliver(node, gs if node.n_out > 1 else [gs], wanted_nodes, captured, add)
-                shared.update(id(g) for g in (gs if node.n_out > 1 else [gs]))
-            if node.freed:
-                raise RuntimeError(
-                    f"trying to backward through the graph a second time ({node.name()}): its "
-                    "saved tensors were freed by the first backward; pass retain_graph=True "
-                    "to the first backward() if you need to backward twice")
-            versions = node.versions
-            for k in range(0, len(versions), 2):
-                holder, version = versions[k], versions[k + 1]
-                counter = holder if type(holder) is list else holder._version
-                if counter is not None and counter[0] != version:
-                    _version_error(node, holder, version)
-            vjp = node.op.vjp
-            if vjp is None:
-                raise RuntimeError(f"'{node.op.name}' has no derivative rule; gradients cannot "
-                                   "flow through it")
-            node.create_graph = create_graph
-            result = vjp(node, gs if node.n_out == 1 else _fill(node, gs))
-            if type(result) is not tuple and type(result) is not list:
-                result = (result,)
-            if len(result) != len(node.edges):
-                raise RuntimeError(f"the derivative rule of '{node.op.name}' returned "
-                                   f"{len(result)} gradients for {len(node.edges)} inputs")
-            for edge, g, shape, dtype in zip(node.edges, result, node.shapes, node.dtypes):
+        while True:
+            for edge, g, shape, dtype in zip(edges, result, shapes, dtypes):
                 if edge is None or g is None:
                     continue
                 if g._data.shape != shape:
                     g = sum_to(g, shape)
                 if g._data.dtype is not dtype and dtype is not None:
                     g = g.astype(dtype)
-                push(edge, g)
+                target, idx = edge
+                if idx is None:  # a leaf: its gradient has its dtype (not the promoted one)
+                    if g._data.dtype != target._data.dtype:
+                        g = g.astype(target._data.dtype)
+                    slot = leaf_grads.get(id(target))
+                    if slot is None:
+                        leaf_grads[id(target)] = [target, g]
+                    else:
+                        slot[1] = add(slot[1], g)
+                elif allowed is None or target in allowed:
+                    if target.n_out == 1:
+                        prev = pending.get(target)
+                        if prev is None:
+                            pending[target] = g
+                            heappush(heap, (-target.seq, target))
+                        else:
+                            pending[target] = add(prev, g)
+                    else:
+                        slots = pending.get(target)
+                        if slots is None:
+                            slots = pending[target] = [None] * target.n_out
+                            heappush(heap, (-target.seq, target))
+                        slots[idx] = g if slots[idx] is None else add(slots[idx], g)
+                elif edge in wanted_nodes:  # outside a tape's records, but a watched source
+                    t = wanted_nodes[edge]
+                    prev = captured.get(id(t))
+                    captured[id(t)] = g if prev is None else add(prev, g)
+            if not heap:
+                break
+            node = heappop(heap)[1]
+            result = _run_rule(node, pending.pop(node), create_graph, wanted_nodes, captured,
+                               shared, add)
+            edges, shapes, dtypes = node.edges, node.shapes, node.dtypes
             if not retain_graph and node.op.save:
                 node.saved = node.out_arrays = node.function = None
                 node.versions = ()
@@ -322,6 +301,38 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
     finally:
         _local.enabled = prev_mode
     return captured
+
+
+def _run_rule(node: Node, gs, create_graph: bool, wanted_nodes, captured, shared, add):
+    """Check the node (freed? inputs changed in place?) and call its derivative rule on the
+    finished output gradient(s) ``gs``; returns one gradient (or None) per input."""
+    if node.retained is not None or wanted_nodes:
+        listed = gs if node.n_out > 1 else [gs]
+        _deliver(node, listed, wanted_nodes, captured, add)
+        shared.update(map(id, listed))
+    if node.freed:
+        raise RuntimeError(
+            f"trying to backward through the graph a second time ({node.name()}): its saved "
+            "tensors were freed by the first backward; pass retain_graph=True to the first "
+            "backward() if you need to backward twice")
+    versions = node.versions
+    for k in range(0, len(versions), 2):
+        holder, version = versions[k], versions[k + 1]
+        counter = holder if type(holder) is list else holder._version
+        if counter is not None and counter[0] != version:
+            _version_error(node, holder, version)
+    vjp = node.op.vjp
+    if vjp is None:
+        raise RuntimeError(f"'{node.op.name}' has no derivative rule; gradients cannot flow "
+                           "through it")
+    node.create_graph = create_graph
+    result = vjp(node, gs if node.n_out == 1 else _fill(node, gs))
+    if type(result) is not tuple and type(result) is not list:
+        result = (result,)
+    if len(result) != len(node.edges):
+        raise RuntimeError(f"the derivative rule of '{node.op.name}' returned {len(result)} "
+                           f"gradients for {len(node.edges)} inputs")
+    return result
 
 
 def _ones(t):
@@ -402,16 +413,16 @@ def node_dtype(node: Node):
 def _seed(output, gradient, fn: str):
     """The gradient that starts a backward from ``output``: ones for a one-element output,
     else ``gradient`` checked against the output's shape."""
-    from ..creation import as_tensor
-
     if not output._requires_grad:
         raise RuntimeError(f"{fn}: the output does not require grad and has no grad_fn; "
                            "create leaves with requires_grad=True")
     if gradient is None:
-        if output.numel() != 1:
+        if output._data.size != 1:
             raise RuntimeError(f"grad can be implicitly created only for scalar outputs; this "
                                f"output has shape {output.shape}: pass the gradient")
         return _ones(output)
+    from ..creation import as_tensor
+
     gradient = as_tensor(gradient, dtype=output.dtype, device=output.device)
     if gradient.shape != output.shape:
         raise RuntimeError(f"{fn}: gradient has shape {gradient.shape} but the output has "
@@ -422,9 +433,8 @@ def _seed(output, gradient, fn: str):
 def backward(tensor, gradient=None, retain_graph: bool = False, create_graph: bool = False,
              inputs=None) -> None:
     """``tensor.backward(...)``: accumulate d(tensor)/d(leaf) into every leaf's ``.grad``."""
-    gradient = _seed(tensor, gradient, "backward")
-    run_backward([tensor], [gradient], retain_graph=retain_graph or create_graph,
-                 create_graph=create_graph)
+    run_backward([tensor], [_seed(tensor, gradient, "backward")], retain_graph or create_graph,
+                 create_graph)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,
