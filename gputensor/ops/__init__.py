@@ -63,13 +63,20 @@ def apply(op: OpDef, *inputs, **attrs):
 
     Returns a Tensor, or a list of Tensors for ops whose forward returns a tuple or list.
     """
-    if len(inputs) == 1:
+    if inputs:
         a = inputs[0]
         if type(a) in _TT:
             x = a._data
             impl = a._device.fast.get(op, _EMPTY).get(x.dtype)
             if impl is not None:
-                return _apply_fast(op, impl, a, x, attrs)
+                if len(inputs) == 1:
+                    return _apply_fast(op, impl, a, x, attrs)
+                device, dtype = a._device, x.dtype
+                for b in inputs:
+                    if type(b) not in _TT or b._device is not device or b._data.dtype is not dtype:
+                        break
+                else:
+                    return _apply_fast_n(op, impl, inputs, attrs)
     return _apply(op, inputs, attrs)
 
 
@@ -87,6 +94,29 @@ def _apply_fast(op: OpDef, impl, a, x, attrs):
         t._version = a._version_counter()
     if a._requires_grad and _local_grad_enabled():
         record(op, (a,), attrs, (x,), [t])
+    return t
+
+
+def _apply_fast_n(op: OpDef, impl, inputs, attrs):
+    """``apply`` of several tensor operands of one dtype and device, for an op that passed
+    the general path's checks with that dtype before (they depend on nothing else)."""
+    args = [t._data for t in inputs]
+    x = args[0]
+    try:
+        r = impl(*args, **attrs)
+    except _OP_ERRORS as e:
+        _raise_from(op, e)
+    a = inputs[0]
+    t = _new(Tensor)
+    t._data = r if r.__class__ is x.__class__ else _as_array(r, a._device)
+    t._device = a._device
+    if op.view and r.base is not None and (r.base is x or r.base is x.base):
+        t._version = a._version_counter()
+    for i in inputs:
+        if i._requires_grad:
+            if _local_grad_enabled():
+                record(op, inputs, attrs, args, [t])
+            break
     return t
 
 
@@ -231,7 +261,7 @@ def _apply(op: OpDef, inputs, attrs):
 
     # -- results as tensors, then the graph record ------------------------------------------
     if (backend.ctx is None and compute is promoted and op.fast_ok
-            and len(inputs) <= 2 and getattr(out, "dtype", None) is op.out_dtype(compute)
+            and getattr(out, "dtype", None) is op.out_dtype(compute)
             and all(type(x) in _WEAK or (type(x) in _TT and x._data.dtype is compute)
                     for x in inputs)):
         device.fast.setdefault(op, {})[compute] = impl

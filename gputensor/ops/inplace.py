@@ -33,6 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import autograd
+from ..backends import get_backend
 from ..tensor import Tensor
 from . import OpDef, apply, register
 from . import elementwise as ew
@@ -44,7 +45,6 @@ __all__ = ["setitem"]
 
 def _value_array(t, value, op: str):
     """``value`` as an array on ``t``'s device, cast to ``t``'s dtype (same-kind casts only)."""
-    from ..backends import get_backend
     from ..creation import _to_array
     from ..tensor import Tensor
 
@@ -196,7 +196,6 @@ def _into(t, fn, other) -> bool:
     when that gives exactly what computing it and copying it back would (an op whose forward
     is an array-module function keeping the dtype, an operand of ``t``'s dtype and device or
     a Python scalar that cannot change it). False when it does not apply."""
-    from ..backends import get_backend
 
     op = getattr(fn, "op", None)
     if op is None or not isinstance(op.fwd, str) or op.policy != "same" or op.arity != 2:

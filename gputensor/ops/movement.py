@@ -29,6 +29,7 @@ import operator
 import numpy as np
 
 from ..autograd import is_grad_enabled
+from ..backends import get_backend
 from ..tensor import Tensor
 from . import OpDef, apply, register, tensor_method
 
@@ -990,7 +991,6 @@ def _index_arrays(index, x, op: str = "getitem"):
 
 
 def _index_item(i, x, op: str):
-    from ..backends import get_backend
     from ..tensor import Tensor
 
     if i is None or i is Ellipsis or isinstance(i, (_slice, int)):
@@ -1144,7 +1144,6 @@ def _scatter_add_vjp(ctx, g):
 
 def _on_device(like, host: np.ndarray):
     """Host index data (NumPy) as an array on ``like``'s device, for an op's attributes."""
-    from ..backends import get_backend
 
     return get_backend(like.device).asarray(host)
 

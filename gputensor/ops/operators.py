@@ -19,14 +19,12 @@ from .movement import getitem
 
 
 def _matmul(a, b):
-    """``a @ b`` through ``gputensor.ops.linalg.matmul``, looked up when first needed."""
-    from . import linalg
+    """``a @ b`` through ``gputensor.ops.linalg.matmul`` (``install`` binds it: linalg
+    imports after this module)."""
+    return _MATMUL[0](a, b)
 
-    fn = getattr(linalg, "matmul", None)
-    if fn is None:
-        raise TypeError("@: matrix multiplication is not available: "
-                        "gputensor.ops.linalg.matmul is missing")
-    return fn(a, b)
+
+_MATMUL: list = []
 
 
 _matmul.__name__ = "matmul"
@@ -115,6 +113,7 @@ def install(cls) -> None:
     """Attach public ops as methods and Python operators to ``cls`` (the Tensor class)."""
     from . import linalg
 
+    _MATMUL[:] = [linalg.matmul]
     for name, fn in METHODS.items():
         if name not in cls.__dict__:
             setattr(cls, name, fn)
