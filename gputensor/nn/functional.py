@@ -43,6 +43,7 @@ import numpy as np
 
 from .. import dtypes as dt
 from ..creation import arange
+from ..ops import OPS as _OPS
 from ..ops import OpDef, apply, register, tensor_method
 # the activations are the elementwise ops themselves (the same objects as gt.relu etc.)
 from ..ops.elementwise import (cast, equal, exp, gelu, greater_equal, leaky_relu, log, maximum,
@@ -51,6 +52,8 @@ from ..ops.linalg import matmul
 from ..ops.movement import expand_dims, reshape
 from ..ops.reduce import sum as _sum
 from ..tensor import Tensor
+
+_SUM = _OPS["sum"]  # rules call the row directly: their axes are already valid
 
 __all__ = ["softmax", "log_softmax", "one_hot", "relu", "sigmoid", "tanh", "gelu", "leaky_relu",
            "dropout", "linear", "mse_loss", "nll_loss", "cross_entropy", "binary_cross_entropy",
@@ -138,6 +141,13 @@ def _nll(xp, logp, target, ignore_index, reduction):
                          f"class axis {cls})")
     if target.dtype != xp.int64:
         target = target.astype(xp.int64)  # comparisons with ignore_index=-100 stay exact
+    if _all_labels_valid(xp, target, n_classes, ignore_index):  # the usual case, fewer passes
+        if logp.ndim == 2:
+            picked = logp[xp.arange(logp.shape[0]), target]
+        else:
+            picked = xp.squeeze(xp.take_along_axis(logp, xp.expand_dims(target, cls), axis=cls),
+                                axis=cls)
+        return _reduce(xp, -picked, reduction)
     keep = target != ignore_index
     bad = keep & ((target < 0) | (target >= n_classes))
     if bool(bad.any()):
@@ -159,6 +169,14 @@ def _nll(xp, logp, target, ignore_index, reduction):
         return _reduce(xp, loss, reduction)
     count = keep.sum(dtype=loss.dtype)
     return xp.where(count > 0, loss.sum() / xp.maximum(count, 1), _nan(xp, loss.dtype))
+
+
+def _all_labels_valid(xp, target, n_classes: int, ignore_index: int) -> bool:
+    """True when there are labels, all in [0, n_classes) and none equal to ignore_index."""
+    if target.size == 0:
+        return False
+    lo, hi = int(target.min()), int(target.max())
+    return 0 <= lo and hi < n_classes and not lo <= ignore_index <= hi
 
 
 def _same_shape(a, b, what: str) -> None:
@@ -415,7 +433,7 @@ def _linear_vjp(ctx, g):
         return gx, gw
     gb = None
     if ctx.needs[2]:  # the bias gradient: g summed over the batch positions
-        gb = _sum(g, axis=tuple(range(g.ndim - 1))) if g.ndim > 1 else g
+        gb = apply(_SUM, g, axis=tuple(range(g.ndim - 1)), keepdims=False) if g.ndim > 1 else g
     return gx, gw, gb
 
 
@@ -482,8 +500,13 @@ def _ce_label_grad_fwd(xp, logits, target, g, axis, reduction, ignore_index):
     """The label cross-entropy gradient in one pass of array-module calls: what
     ``_cross_entropy_vjp`` computes with gputensor ops when the gradient is recorded."""
     x = logits.astype(np.float32) if logits.dtype == np.float16 else logits
-    e = xp.exp(x - x.max(axis=axis, keepdims=True))
-    p = e / e.sum(axis=axis, keepdims=True)
+    p = xp.exp(x - x.max(axis=axis, keepdims=True))
+    p /= p.sum(axis=axis, keepdims=True)
+    if x.ndim == 2 and axis == 1 and _all_labels_valid(xp, target, x.shape[1], ignore_index):
+        p[xp.arange(x.shape[0]), target] -= 1  # the usual case: no mask, no one-hot
+        p *= (g / target.size if reduction == "mean" else
+              g[:, None] if reduction == "none" else g).astype(x.dtype)
+        return p.astype(logits.dtype, copy=False)
     keep = target != ignore_index
     classes = xp.arange(x.shape[axis]).reshape((-1,) + (1,) * (x.ndim - 1 - axis))
     p -= xp.expand_dims(target, axis) == classes

@@ -29,7 +29,7 @@ import numpy as np
 
 from .. import dtypes as dt
 from ..creation import as_tensor, eye
-from ..tensor import Tensor
+from ..tensor import TENSOR_TYPES, Tensor
 from . import OpDef, apply, register, tensor_method
 from . import movement as _mv
 from .elementwise import where
@@ -45,6 +45,8 @@ LinAlgError = np.linalg.LinAlgError
 
 def _operands(*xs) -> list:
     """Tensors for ``xs``; array-likes go to the device of the first tensor among them."""
+    if all(type(x) in TENSOR_TYPES for x in xs):
+        return xs
     device = next((x.device for x in xs if isinstance(x, Tensor)), None)
     return [x if isinstance(x, Tensor) else as_tensor(x, device=device) for x in xs]
 
@@ -289,6 +291,8 @@ def _check_matmul(op: str, sa: tuple, sb: tuple) -> None:
     kb = sb[-2] if len(sb) >= 2 else sb[0]
     if ka != kb:
         raise ValueError(f"{op}: shapes {sa} and {sb} do not align: {ka} != {kb}")
+    if len(sa) < 3 or len(sb) < 3:
+        return  # at most one operand has batch dims: nothing to broadcast
     try:
         np.broadcast_shapes(sa[:-2], sb[:-2])
     except ValueError:
