@@ -66,17 +66,24 @@ def apply(op: OpDef, *inputs, **attrs):
     if inputs:
         a = inputs[0]
         if type(a) in _TT:
-            x = a._data
-            impl = a._device.fast.get(op, _EMPTY).get(x.dtype)
-            if impl is not None:
+            table = a._device.fast.get(op)
+            if table is not None:
                 if len(inputs) == 1:
-                    return _apply_fast(op, impl, a, x, attrs)
-                device, dtype = a._device, x.dtype
-                for b in inputs:
-                    if type(b) not in _TT or b._device is not device or b._data.dtype is not dtype:
-                        break
+                    impl = table.get(a._data.dtype)
+                    if impl is not None:
+                        return _apply_fast(op, impl, a, a._data, attrs)
                 else:
-                    return _apply_fast_n(op, impl, inputs, attrs)
+                    device = a._device
+                    for b in inputs:
+                        if type(b) not in _TT or b._device is not device:
+                            break
+                    else:
+                        key = tuple([b._data.dtype for b in inputs])
+                        impl = table.get(key[0] if key.count(key[0]) == len(key) else key)
+                        if impl is None:
+                            impl = table.get(key)
+                        if impl is not None:
+                            return _apply_fast_n(op, impl, inputs, attrs)
     return _apply(op, inputs, attrs)
 
 
@@ -260,11 +267,11 @@ def _apply(op: OpDef, inputs, attrs):
         _raise_from(op, e)
 
     # -- results as tensors, then the graph record ------------------------------------------
-    if (backend.ctx is None and compute is promoted and op.fast_ok
-            and getattr(out, "dtype", None) is op.out_dtype(compute)
-            and all(type(x) in _WEAK or (type(x) in _TT and x._data.dtype is compute)
-                    for x in inputs)):
-        device.fast.setdefault(op, {})[compute] = impl
+    if (backend.ctx is None and compute is promoted and op.policy != "any"
+            and getattr(out, "dtype", None) is op.out_dtype(compute)):
+        key = _fast_key(op, inputs, compute)
+        if key is not None:
+            device.fast.setdefault(op, {})[key] = impl
     result = _wrap_all(op, out, device, backend, compute, tensors[0] if op.view and tensors
                        else None)
     for t in tensors:
@@ -273,6 +280,20 @@ def _apply(op: OpDef, inputs, attrs):
                             result if isinstance(result, list) else [result])
             break
     return result
+
+
+def _fast_key(op: OpDef, inputs, compute):
+    """The ``Device.fast`` key under which this run's checks hold for every later call, or
+    None: the compute dtype when the operands were tensors of it or weak scalars, or the
+    tuple of operand dtypes when they were tensors none of which needed a conversion (ops
+    whose other operands take no part in promotion: labels, indices, conditions)."""
+    if op.fast_ok and all(type(x) in _WEAK or (type(x) in _TT and x._data.dtype is compute)
+                          for x in inputs):
+        return compute
+    if len(inputs) > 1 and all(type(x) in _TT for x in inputs) and all(
+            x._data.dtype is compute for x in inputs[op.promoted]):
+        return tuple([x._data.dtype for x in inputs])
+    return None
 
 
 def _wrap_all(op, out, device, backend, compute, base):

@@ -69,6 +69,9 @@ def _value_array(t, value, op: str):
     return arr
 
 
+_NO_KWARGS: dict = {}  # shared, never written
+
+
 def _check_leaf(t, op: str):
     if t._requires_grad and t._node is None and autograd.is_grad_enabled():
         raise RuntimeError(f"{op}: a leaf tensor that requires grad cannot be changed in "
@@ -176,8 +179,8 @@ def inplace_op(t, fn, op: str, args=(), kwargs=None, saves_self: bool = True) ->
     [3.0, 3.0]
     """
     _check_leaf(t, op)  # before computing: a refused update does nothing
-    kwargs = kwargs or {}
-    if not _tracked(t, args + tuple(kwargs.values())):
+    kwargs = kwargs or _NO_KWARGS
+    if not _tracked(t, args + tuple(kwargs.values()) if kwargs else args):
         if not kwargs and len(args) == 1 and _into(t, fn, args[0]):
             return t
         return update(t, fn(t, *args, **kwargs), op)
@@ -212,10 +215,13 @@ def _into(t, fn, other) -> bool:
         y = other
     else:
         return False
-    backend = get_backend(t._device)
+    backend = t._device.backend or get_backend(t._device)
     try:
-        with backend.context():
+        if backend.ctx is None:
             backend.impl(op)(t._data, y, out=t._data)
+        else:
+            with backend.ctx:
+                backend.impl(op)(t._data, y, out=t._data)
     except (ValueError, TypeError, OverflowError):  # e.g. the operand does not broadcast to t:
         return False                                # the general path says why
     _bump(t)
