@@ -13,7 +13,9 @@ from typing import Callable
 def measure(fns: dict[str, Callable[[], object]], repeats: int = 50, number: int = 1,
             warmup: int = 3, sync: Callable[[], None] | None = None,
             clock=None) -> dict[str, dict]:
-    """Time several callables interleaved (A, B, C, A, B, C...) so machine noise hits all alike.
+    """Time several callables interleaved so machine noise hits all alike, the order rotated
+    every repeat (A B C, B C A, C A B...) so none always runs right after the same peer (the
+    first call after another peer's work finds the caches holding that peer's data).
 
     Returns, per name, the median and spread of the per-call time in seconds and every sample.
     ``clock``: an object with ``start()`` and ``stop() -> seconds`` (e.g. ``EventClock`` on
@@ -28,8 +30,10 @@ def measure(fns: dict[str, Callable[[], object]], repeats: int = 50, number: int
     if sync:
         sync()
     samples: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
+    items = list(fns.items())
+    for rep in range(repeats):
+        k = rep % len(items)
+        for name, fn in items[k:] + items[:k]:
             if clock is not None:
                 clock.start()
                 for _ in range(number):

@@ -421,6 +421,11 @@ def _dropout_vjp(ctx, g):
 
 def _linear_vjp(ctx, g):
     x, weight = ctx.inputs[0], ctx.inputs[1]
+    needs = ctx.needs
+    if not ctx.create_graph:  # the common case: the gradients in one array-module call
+        grads = iter(apply(_LINEAR_GRADS, g, x, weight, need_x=needs[0], need_w=needs[1],
+                           need_b=len(needs) == 3 and needs[2]))
+        return tuple(next(grads) if n else None for n in needs)
     gx = matmul(g, weight) if ctx.needs[0] else None
     gw = None
     if ctx.needs[1]:  # sum over every batch position of outer(g, x)
@@ -515,6 +520,25 @@ def _ce_label_grad_fwd(xp, logits, target, g, axis, reduction, ignore_index):
         coef = coef / xp.maximum(keep.sum(), 1)  # no host sync
     p *= xp.expand_dims(coef, axis)
     return p.astype(logits.dtype, copy=False)
+
+
+def _linear_grads_fwd(xp, g, x, weight, need_x=True, need_w=True, need_b=True):
+    """The needed ones of (gx, gw, gb) for ``y = x @ weight.T + b``, as a tuple: what
+    ``_linear_vjp`` computes with gputensor ops when the gradient is recorded."""
+    out = []
+    if need_x:
+        out.append(xp.matmul(g, weight))
+    if need_w:  # sum over every batch position of outer(g, x)
+        g2 = g if g.ndim == 2 else g.reshape(-1, weight.shape[0])
+        out.append(xp.matmul(g2.T, x if x.ndim == 2 else x.reshape(-1, weight.shape[1])))
+    if need_b:  # g summed over the batch positions (a copy of a 1-D g: results own memory)
+        out.append(g.sum(axis=tuple(range(g.ndim - 1))) if g.ndim > 1 else g.copy())
+    return tuple(out)
+
+
+# not a table row: an internal forward used only by linear's derivative rule
+_LINEAR_GRADS = OpDef("linear_grads", _linear_grads_fwd, kind="composite", arity=3,
+                      kinds="f", samples=())
 
 
 # not a table row: an internal forward used only by cross_entropy's derivative rule

@@ -94,6 +94,8 @@ def _apply_fast(op: OpDef, impl, a, x, attrs):
         r = impl(x, **attrs)
     except _OP_ERRORS as e:
         _raise_from(op, e)
+    if r.__class__ is tuple:
+        return _several(op, r, (a,), (x,), attrs)
     t = _new(Tensor)
     t._data = r if r.__class__ is x.__class__ else _as_array(r, a._device)
     t._device = a._device
@@ -113,6 +115,8 @@ def _apply_fast_n(op: OpDef, impl, inputs, attrs):
         r = impl(*args, **attrs)
     except _OP_ERRORS as e:
         _raise_from(op, e)
+    if r.__class__ is tuple:
+        return _several(op, r, inputs, args, attrs)
     a = inputs[0]
     t = _new(Tensor)
     t._data = r if r.__class__ is x.__class__ else _as_array(r, a._device)
@@ -125,6 +129,19 @@ def _apply_fast_n(op: OpDef, impl, inputs, attrs):
                 record(op, inputs, attrs, args, [t])
             break
     return t
+
+
+def _several(op: OpDef, r: tuple, inputs, args, attrs) -> list:
+    """The fast paths' results for an op returning several arrays (never a view op)."""
+    device = inputs[0]._device
+    cls = args[0].__class__
+    outs = [Tensor._make(o if o.__class__ is cls else _as_array(o, device), device) for o in r]
+    for i in inputs:
+        if i._requires_grad:
+            if _local_grad_enabled():
+                record(op, inputs, attrs, args, outs)
+            break
+    return outs
 
 
 # Callers for one and two operands without attributes (the operators and elementwise
@@ -268,7 +285,7 @@ def _apply(op: OpDef, inputs, attrs):
 
     # -- results as tensors, then the graph record ------------------------------------------
     if (backend.ctx is None and compute is promoted and op.policy != "any"
-            and getattr(out, "dtype", None) is op.out_dtype(compute)):
+            and _expected(op, out, op.out_dtype(compute))):
         key = _fast_key(op, inputs, compute)
         if key is not None:
             device.fast.setdefault(op, {})[key] = impl
@@ -280,6 +297,14 @@ def _apply(op: OpDef, inputs, attrs):
                             result if isinstance(result, list) else [result])
             break
     return result
+
+
+def _expected(op: OpDef, out, want) -> bool:
+    """The forward gave what the fast paths wrap without checking: an array (or NumPy
+    scalar) of dtype ``want``, or a tuple of them from an op that is not a view."""
+    if type(out) is tuple:
+        return not op.view and all(getattr(o, "dtype", None) is want for o in out)
+    return getattr(out, "dtype", None) is want
 
 
 def _fast_key(op: OpDef, inputs, compute):
