@@ -39,6 +39,7 @@ class Node:
     ``ctx``: ``ctx.inputs[i]``, ``ctx.out``, ``ctx.attrs``, ``ctx.needs[i]`` (does input i
     need a gradient), ``ctx.shapes[i]``, ``ctx.dtypes[i]``, ``ctx.create_graph``.
 
+    residuals: what the forward kept for the rule (``ops.opdef.Residuals``), or None.
     edges[i]: where input i's gradient goes: ``(node, output_index)``, ``(leaf_tensor, None)``
     or None (input needs no gradient). saved: the inputs the op declared in ``OpDef.save``
     (``_MISSING`` for the others); out_arrays: its outputs' arrays when it saved ``"out"``;
@@ -49,7 +50,7 @@ class Node:
 
     __slots__ = ("op", "attrs", "edges", "shapes", "dtypes", "saved", "out_arrays", "versions",
                  "n_out", "out_shapes", "device", "retained", "freed", "seq", "create_graph",
-                 "function", "__weakref__")
+                 "function", "residuals", "__weakref__")
     _seq = itertools.count()
 
     def name(self) -> str:
@@ -95,8 +96,9 @@ _new = object.__new__
 _next_seq = Node._seq.__next__
 
 
-def record(op, inputs, attrs, args, outputs) -> None:
-    """Link ``outputs`` of ``op`` to a new Node when an input requires grad (called by apply)."""
+def record(op, inputs, attrs, args, outputs, residuals=None) -> None:
+    """Link ``outputs`` of ``op`` to a new Node when an input requires grad (called by apply);
+    ``residuals``: what the forward kept for the rule (``ops.opdef.Residuals``)."""
     for o in outputs:
         if o._data.dtype.kind == "f":
             break
@@ -127,6 +129,7 @@ def record(op, inputs, attrs, args, outputs) -> None:
     node.device = outputs[0]._device
     node.seq = _next_seq()
     node.retained = node.function = node.saved = node.out_arrays = None
+    node.residuals = residuals
     node.freed = node.create_graph = False
     node.versions = ()
     if op.save:
@@ -278,7 +281,7 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
                                shared, add)
             edges, shapes, dtypes = node.edges, node.shapes, node.dtypes
             if not retain_graph and node.op.save:
-                node.saved = node.out_arrays = node.function = None
+                node.saved = node.out_arrays = node.function = node.residuals = None
                 node.versions = ()
                 node.freed = True
         for leaf, g in leaf_grads.values():

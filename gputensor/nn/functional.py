@@ -45,6 +45,7 @@ from .. import dtypes as dt
 from ..creation import arange
 from ..ops import OPS as _OPS
 from ..ops import OpDef, apply, register, tensor_method
+from ..ops.opdef import Residuals
 # the activations are the elementwise ops themselves (the same objects as gt.relu etc.)
 from ..ops.elementwise import (cast, equal, exp, gelu, greater_equal, leaky_relu, log, maximum,
                                not_equal, relu, sigmoid, tanh)
@@ -129,6 +130,11 @@ def _class_axis(x) -> int:
 
 def _nll(xp, logp, target, ignore_index, reduction):
     """Negative log-likelihood of integer ``target`` labels under log-probabilities ``logp``."""
+    return _nll_and_valid(xp, logp, target, ignore_index, reduction)[0]
+
+
+def _nll_and_valid(xp, logp, target, ignore_index, reduction):
+    """``_nll``, and whether every label was in range and none ignored."""
     _check_reduction(reduction)
     cls = _class_axis(logp)
     n_classes = logp.shape[cls]
@@ -147,7 +153,7 @@ def _nll(xp, logp, target, ignore_index, reduction):
         else:
             picked = xp.squeeze(xp.take_along_axis(logp, xp.expand_dims(target, cls), axis=cls),
                                 axis=cls)
-        return _reduce(xp, -picked, reduction)
+        return _reduce(xp, -picked, reduction), True
     keep = target != ignore_index
     bad = keep & ((target < 0) | (target >= n_classes))
     if bool(bad.any()):
@@ -166,9 +172,9 @@ def _nll(xp, logp, target, ignore_index, reduction):
             picked = xp.squeeze(picked, axis=cls)
     loss = xp.where(keep, -picked, 0)
     if reduction != "mean":
-        return _reduce(xp, loss, reduction)
+        return _reduce(xp, loss, reduction), False
     count = keep.sum(dtype=loss.dtype)
-    return xp.where(count > 0, loss.sum() / xp.maximum(count, 1), _nan(xp, loss.dtype))
+    return xp.where(count > 0, loss.sum() / xp.maximum(count, 1), _nan(xp, loss.dtype)), False
 
 
 def _all_labels_valid(xp, target, n_classes: int, ignore_index: int) -> bool:
@@ -252,7 +258,9 @@ def _cross_entropy_fwd(xp, logits, target, ignore_index=-100, reduction="mean"):
         raise TypeError(f"target must be integer class labels of shape {want} or class "
                         f"probabilities (float) of shape {logits.shape}; got dtype "
                         f"{target.dtype} and shape {target.shape}")
-    return _nll(xp, _normalized(xp, logits, cls, log=True), target, ignore_index, reduction)
+    logp = _normalized(xp, logits, cls, log=True)
+    loss, valid = _nll_and_valid(xp, logp, target, ignore_index, reduction)
+    return Residuals(loss, (logp, valid))  # the rule's softmax is exp(logp)
 
 
 def _bce_fwd(xp, p, target, reduction="mean"):
@@ -494,8 +502,13 @@ def _cross_entropy_vjp(ctx, g):
         return gx, gt_
     # integer labels: (softmax - one_hot) per counted label, over their count for 'mean'
     if not ctx.create_graph:  # the common case, one fused array-module op (same formula)
+        ignore = ctx.attrs.get("ignore_index", -100)
+        if ctx.residuals is not None:  # the forward's log-probabilities: no softmax again
+            logp, valid = ctx.residuals
+            return apply(_CE_GRAD_FROM_LOGP, Tensor._make(logp, ctx.device), target, g,
+                         axis=cls, reduction=reduction, ignore_index=ignore, valid=valid), None
         return apply(_CE_LABEL_GRAD, logits, target, g, axis=cls, reduction=reduction,
-                     ignore_index=ctx.attrs.get("ignore_index", -100)), None
+                     ignore_index=ignore), None
     p = apply(SOFTMAX, logits, axis=cls)
     coef = expand_dims(_label_coef(ctx, g, target, p.dtype), cls)
     return (p - _one_hot_like(target, shape, cls, p.dtype)) * coef, None
@@ -507,19 +520,34 @@ def _ce_label_grad_fwd(xp, logits, target, g, axis, reduction, ignore_index):
     x = logits.astype(np.float32) if logits.dtype == np.float16 else logits
     p = xp.exp(x - x.max(axis=axis, keepdims=True))
     p /= p.sum(axis=axis, keepdims=True)
-    if x.ndim == 2 and axis == 1 and _all_labels_valid(xp, target, x.shape[1], ignore_index):
-        p[xp.arange(x.shape[0]), target] -= 1  # the usual case: no mask, no one-hot
+    valid = x.ndim == 2 and _all_labels_valid(xp, target, x.shape[1], ignore_index)
+    return _ce_grad_from_probs(xp, p, target, g, axis, reduction, ignore_index,
+                               valid).astype(logits.dtype, copy=False)
+
+
+def _ce_grad_from_logp_fwd(xp, logp, target, g, axis, reduction, ignore_index, valid):
+    """The same gradient from the log-probabilities the forward kept (``Residuals``);
+    ``valid``: the forward found every label in range and none ignored."""
+    return _ce_grad_from_probs(xp, xp.exp(logp), target, g, axis, reduction, ignore_index,
+                               valid)
+
+
+def _ce_grad_from_probs(xp, p, target, g, axis, reduction, ignore_index, valid):
+    """``(p - one_hot(target)) * coef`` written into ``p``: coef is g per counted label, over
+    their count for 'mean', 0 for ignored labels."""
+    if valid and p.ndim == 2 and axis == 1:  # the usual case: no mask, no one-hot
+        p[xp.arange(p.shape[0]), target] -= 1
         p *= (g / target.size if reduction == "mean" else
-              g[:, None] if reduction == "none" else g).astype(x.dtype)
-        return p.astype(logits.dtype, copy=False)
+              g[:, None] if reduction == "none" else g).astype(p.dtype)
+        return p
     keep = target != ignore_index
-    classes = xp.arange(x.shape[axis]).reshape((-1,) + (1,) * (x.ndim - 1 - axis))
+    classes = xp.arange(p.shape[axis]).reshape((-1,) + (1,) * (p.ndim - 1 - axis))
     p -= xp.expand_dims(target, axis) == classes
-    coef = keep * g.astype(x.dtype)
+    coef = keep * g.astype(p.dtype)
     if reduction == "mean":
         coef = coef / xp.maximum(keep.sum(), 1)  # no host sync
     p *= xp.expand_dims(coef, axis)
-    return p.astype(logits.dtype, copy=False)
+    return p
 
 
 def _linear_grads_fwd(xp, g, x, weight, need_x=True, need_w=True, need_b=True):
@@ -541,9 +569,12 @@ _LINEAR_GRADS = OpDef("linear_grads", _linear_grads_fwd, kind="composite", arity
                       kinds="f", samples=())
 
 
-# not a table row: an internal forward used only by cross_entropy's derivative rule
+# not table rows: internal forwards used only by cross_entropy's derivative rule
 _CE_LABEL_GRAD = OpDef("cross_entropy_label_grad", _ce_label_grad_fwd, kind="composite",
                        arity=3, kinds="f", promoted=slice(0, 1), samples=())
+_CE_GRAD_FROM_LOGP = OpDef("cross_entropy_grad_from_logp", _ce_grad_from_logp_fwd,
+                           kind="composite", arity=3, kinds="f", promoted=slice(0, 1),
+                           samples=())
 
 
 def _up32(x):

@@ -17,7 +17,7 @@ from ..backends import get_backend
 from ..device import get_default_device
 from ..tensor import TENSOR_TYPES as _TT
 from ..tensor import Tensor
-from .opdef import OpDef
+from .opdef import OpDef, Residuals
 
 OPS: dict[str, OpDef] = {}
 METHODS: dict[str, Callable] = {}
@@ -94,7 +94,7 @@ def _apply_fast(op: OpDef, impl, a, x, attrs):
         r = impl(x, **attrs)
     except _OP_ERRORS as e:
         _raise_from(op, e)
-    if r.__class__ is tuple:
+    if r.__class__ is tuple or r.__class__ is Residuals:
         return _several(op, r, (a,), (x,), attrs)
     t = _new(Tensor)
     t._data = r if r.__class__ is x.__class__ else _as_array(r, a._device)
@@ -115,7 +115,7 @@ def _apply_fast_n(op: OpDef, impl, inputs, attrs):
         r = impl(*args, **attrs)
     except _OP_ERRORS as e:
         _raise_from(op, e)
-    if r.__class__ is tuple:
+    if r.__class__ is tuple or r.__class__ is Residuals:
         return _several(op, r, inputs, args, attrs)
     a = inputs[0]
     t = _new(Tensor)
@@ -131,17 +131,21 @@ def _apply_fast_n(op: OpDef, impl, inputs, attrs):
     return t
 
 
-def _several(op: OpDef, r: tuple, inputs, args, attrs) -> list:
-    """The fast paths' results for an op returning several arrays (never a view op)."""
+def _several(op: OpDef, r: tuple, inputs, args, attrs):
+    """The fast paths' results for an op returning several arrays, or one with residuals
+    (never a view op)."""
     device = inputs[0]._device
     cls = args[0].__class__
+    kept, single = None, r.__class__ is Residuals
+    if single:
+        r, kept = (r.out,), r.kept
     outs = [Tensor._make(o if o.__class__ is cls else _as_array(o, device), device) for o in r]
     for i in inputs:
         if i._requires_grad:
             if _local_grad_enabled():
-                record(op, inputs, attrs, args, outs)
+                record(op, inputs, attrs, args, outs, kept)
             break
-    return outs
+    return outs[0] if single else outs
 
 
 # Callers for one and two operands without attributes (the operators and elementwise
@@ -282,19 +286,22 @@ def _apply(op: OpDef, inputs, attrs):
                 out = impl(*args, **attrs)
     except _OP_ERRORS as e:
         _raise_from(op, e)
+    kept = None
+    if out.__class__ is Residuals:
+        out, kept = out
 
     # -- results as tensors, then the graph record ------------------------------------------
     if (backend.ctx is None and compute is promoted and op.policy != "any"
             and _expected(op, out, op.out_dtype(compute))):
         key = _fast_key(op, inputs, compute)
-        if key is not None:
+        if key is not None:  # (the forward's Residuals come back on the fast paths too)
             device.fast.setdefault(op, {})[key] = impl
     result = _wrap_all(op, out, device, backend, compute, tensors[0] if op.view and tensors
                        else None)
     for t in tensors:
         if t._requires_grad and autograd.is_grad_enabled():
             autograd.record(op, inputs, attrs, args,
-                            result if isinstance(result, list) else [result])
+                            result if isinstance(result, list) else [result], kept)
             break
     return result
 

@@ -9,7 +9,7 @@ what the table-driven tests need to exercise it (input domain and example attrib
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
@@ -42,6 +42,16 @@ POLICIES: dict[str, tuple[Callable, Callable]] = {
     "sum": (_sum_dtype, _same),      # sum, prod, cumsum
     "any": (_same, None),            # the forward decides (cast, one_hot)
 }
+
+
+class Residuals(NamedTuple):
+    """What a forward may return to hand its derivative rule intermediate arrays it computed
+    anyway (softmax probabilities, say) instead of recomputing them: ``apply`` passes ``out``
+    on and, when it records the op, keeps ``kept`` for the rule as ``ctx.residuals`` (None
+    when the forward returned a plain result, e.g. a CUDA kernel's)."""
+
+    out: Any
+    kept: Any
 
 
 @dataclass(eq=False)
