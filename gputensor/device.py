@@ -52,6 +52,16 @@ class Device:
     def __hash__(self) -> int:
         return hash(self._str)
 
+    # one Device object per device: copies and pickles of tensors share it
+    def __copy__(self) -> "Device":
+        return self
+
+    def __deepcopy__(self, memo) -> "Device":
+        return self
+
+    def __reduce__(self):
+        return device, (self._str,)
+
 
 _cache: dict[str, Device] = {}
 

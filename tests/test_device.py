@@ -142,3 +142,14 @@ def test_cpu_backend_facts():
     b.synchronize()  # a no-op on the CPU
     with b.context():
         pass
+
+
+def test_copies_and_pickles_of_a_device_are_the_device():
+    import copy
+    import pickle
+
+    d = gt.device("cpu")
+    assert copy.copy(d) is d and copy.deepcopy(d) is d
+    assert pickle.loads(pickle.dumps(d)) is d
+    t = gt.ones(3)
+    assert copy.deepcopy(t).device is t.device  # a deep copy moves nothing

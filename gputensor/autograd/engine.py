@@ -319,11 +319,12 @@ def _run_rule(node: Node, gs, create_graph: bool, wanted_nodes, captured, shared
             "tensors were freed by the first backward; pass retain_graph=True to the first "
             "backward() if you need to backward twice")
     versions = node.versions
-    for k in range(0, len(versions), 2):
-        holder, version = versions[k], versions[k + 1]
-        counter = holder if type(holder) is list else holder._version
-        if counter is not None and counter[0] != version:
-            _version_error(node, holder, version)
+    if versions:
+        pairs = iter(versions)
+        for holder, version in zip(pairs, pairs):
+            counter = holder if type(holder) is list else holder._version
+            if counter is not None and counter[0] != version:
+                _version_error(node, holder, version)
     vjp = node.op.vjp
     if vjp is None:
         raise RuntimeError(f"'{node.op.name}' has no derivative rule; gradients cannot flow "

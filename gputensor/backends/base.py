@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 
 import numpy as np
 
@@ -37,8 +38,7 @@ class Backend:
         """
         if isinstance(op.fwd, str):
             return getattr(self.xp, op.fwd)
-        fwd, xp = op.fwd, self.xp
-        return lambda *arrays, **attrs: fwd(xp, *arrays, **attrs)
+        return functools.partial(op.fwd, self.xp)
 
     # -- arrays -------------------------------------------------------------------------
     def asarray(self, data, dtype=None):

@@ -431,9 +431,12 @@ def _linear_vjp(ctx, g):
     x, weight = ctx.inputs[0], ctx.inputs[1]
     needs = ctx.needs
     if not ctx.create_graph:  # the common case: the gradients in one array-module call
-        grads = iter(apply(_LINEAR_GRADS, g, x, weight, need_x=needs[0], need_w=needs[1],
-                           need_b=len(needs) == 3 and needs[2]))
-        return tuple(next(grads) if n else None for n in needs)
+        grads = apply(_LINEAR_GRADS, g, x, weight, need_x=needs[0], need_w=needs[1],
+                      need_b=len(needs) == 3 and needs[2])
+        if len(grads) == len(needs):
+            return grads
+        grads.reverse()
+        return [grads.pop() if n else None for n in needs]
     gx = matmul(g, weight) if ctx.needs[0] else None
     gw = None
     if ctx.needs[1]:  # sum over every batch position of outer(g, x)
