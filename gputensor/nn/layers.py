@@ -291,7 +291,8 @@ class Linear(_Label, Module):
             got = "a 0-d input" if x.ndim == 0 else f"input has {x.shape[-1]} features"
             raise ValueError(f"{self._label()}: {got}, expected {self.in_features} "
                              f"(input shape {x.shape})")
-        return F.linear(x, self.weight, self.bias)
+        params = self._parameters  # one dict read instead of two Module.__getattr__ calls
+        return F.linear(x, params["weight"], params["bias"])
 
     def _label(self) -> str:
         return f"Linear(in_features={self.in_features}, out_features={self.out_features})"
