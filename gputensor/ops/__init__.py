@@ -183,7 +183,7 @@ def binary_caller(op: OpDef):
     tensors of one dtype, or a tensor and a Python scalar that cannot change its dtype."""
 
     def call(a, b):
-        if type(b) is Tensor and type(a) is Tensor:
+        if type(b) in _TT and type(a) in _TT:
             x, y, device = a._data, b._data, a._device
             if b._device is device and y.dtype is x.dtype:
                 impl = device.fast.get(op, _EMPTY).get(x.dtype)
