@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Callable
 
-import numpy as np
 
 from .. import autograd
 from .. import dtypes as dt
