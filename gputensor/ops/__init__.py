@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Callable
 
-
 from .. import autograd
 from .. import dtypes as dt
 from ..backends import get_backend
