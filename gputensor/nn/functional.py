@@ -94,7 +94,8 @@ def _reduce(xp, loss, reduction):
 
 
 def _lse_parts(xp, x, axis):
-    """``(x - m, sum(exp(x - m)))`` along ``axis`` with ``m`` the max (stable at any size).
+    """``(x - m, exp(x - m), sum(exp(x - m)))`` along ``axis`` with ``m`` the max (stable at
+    any size); the first two are new arrays the caller may overwrite.
 
     A slice whose max is not finite (all -inf, or holding +inf or nan) gets a nan sum, so
     softmax and log_softmax are nan there, as in PyTorch, without floating-point warnings.
@@ -102,8 +103,8 @@ def _lse_parts(xp, x, axis):
     m = x.max(axis=axis, keepdims=True)
     finite = xp.isfinite(m)
     shifted = x - xp.where(finite, m, 0)
-    s = xp.exp(shifted).sum(axis=axis, keepdims=True)
-    return shifted, xp.where(finite, s, xp.nan)
+    e = xp.exp(shifted)
+    return shifted, e, xp.where(finite, e.sum(axis=axis, keepdims=True), xp.nan)
 
 
 def _normalized(xp, x, axis, log):
@@ -116,9 +117,12 @@ def _normalized(xp, x, axis, log):
         if x.ndim == 0 and axis not in (None, 0, -1):
             raise np.exceptions.AxisError(f"axis {axis} is out of range for a 0-d tensor")
         x, axis = x.reshape(-1), 0
-    shifted, s = _lse_parts(xp, x, axis)
-    out = shifted - xp.log(s) if log else xp.exp(shifted) / s
-    return out.reshape(shape)
+    shifted, e, s = _lse_parts(xp, x, axis)
+    if log:
+        shifted -= xp.log(s)
+        return shifted.reshape(shape)
+    e /= s
+    return e.reshape(shape)
 
 
 def _class_axis(x) -> int:
@@ -175,6 +179,13 @@ def _nll_and_valid(xp, logp, target, ignore_index, reduction):
         return _reduce(xp, loss, reduction), False
     count = keep.sum(dtype=loss.dtype)
     return xp.where(count > 0, loss.sum() / xp.maximum(count, 1), _nan(xp, loss.dtype)), False
+
+
+def _labels_ok(xp, target, shape, cls: int, ignore_index: int) -> bool:
+    """Integer labels of the right shape, all in range and none ignored (else the checks of
+    ``_nll_and_valid`` say what is wrong)."""
+    return (target.dtype.kind in "iu" and target.shape == shape[:cls] + shape[cls + 1:]
+            and _all_labels_valid(xp, target, shape[cls], ignore_index))
 
 
 def _all_labels_valid(xp, target, n_classes: int, ignore_index: int) -> bool:
@@ -258,9 +269,19 @@ def _cross_entropy_fwd(xp, logits, target, ignore_index=-100, reduction="mean"):
         raise TypeError(f"target must be integer class labels of shape {want} or class "
                         f"probabilities (float) of shape {logits.shape}; got dtype "
                         f"{target.dtype} and shape {target.shape}")
-    logp = _normalized(xp, logits, cls, log=True)
-    loss, valid = _nll_and_valid(xp, logp, target, ignore_index, reduction)
-    return Residuals(loss, (logp, valid))  # the rule's softmax is exp(logp)
+    if logits.size == 0:
+        return _nll(xp, _normalized(xp, logits, cls, log=True), target, ignore_index,
+                    reduction)
+    shifted, e, s = _lse_parts(xp, logits, cls)
+    log_s = xp.log(s)
+    if logits.ndim == 2 and _labels_ok(xp, target, logits.shape, cls, ignore_index):
+        # the usual case: loss_i = log(s_i) - shifted[i, label_i], no log_softmax array
+        picked = shifted[xp.arange(logits.shape[0]), target.astype(xp.int64, copy=False)]
+        loss, valid = _reduce(xp, log_s[:, 0] - picked, reduction), True
+    else:
+        shifted -= log_s  # log_softmax
+        loss, valid = _nll_and_valid(xp, shifted, target, ignore_index, reduction)
+    return Residuals(loss, (e, s, valid))  # the rule's softmax is e / s
 
 
 def _bce_fwd(xp, p, target, reduction="mean"):
@@ -506,10 +527,11 @@ def _cross_entropy_vjp(ctx, g):
     # integer labels: (softmax - one_hot) per counted label, over their count for 'mean'
     if not ctx.create_graph:  # the common case, one fused array-module op (same formula)
         ignore = ctx.attrs.get("ignore_index", -100)
-        if ctx.residuals is not None:  # the forward's log-probabilities: no softmax again
-            logp, valid = ctx.residuals
-            return apply(_CE_GRAD_FROM_LOGP, Tensor._make(logp, ctx.device), target, g,
-                         axis=cls, reduction=reduction, ignore_index=ignore, valid=valid), None
+        if ctx.residuals is not None:  # the forward's exponentials: no softmax again
+            e, s, valid = ctx.residuals
+            return apply(_CE_GRAD_FROM_PARTS, Tensor._make(e, ctx.device),
+                         Tensor._make(s, ctx.device), target, g, axis=cls, reduction=reduction,
+                         ignore_index=ignore, valid=valid), None
         return apply(_CE_LABEL_GRAD, logits, target, g, axis=cls, reduction=reduction,
                      ignore_index=ignore), None
     p = apply(SOFTMAX, logits, axis=cls)
@@ -528,11 +550,10 @@ def _ce_label_grad_fwd(xp, logits, target, g, axis, reduction, ignore_index):
                                valid).astype(logits.dtype, copy=False)
 
 
-def _ce_grad_from_logp_fwd(xp, logp, target, g, axis, reduction, ignore_index, valid):
-    """The same gradient from the log-probabilities the forward kept (``Residuals``);
+def _ce_grad_from_parts_fwd(xp, e, s, target, g, axis, reduction, ignore_index, valid):
+    """The same gradient from what the forward kept (``Residuals``): the softmax is ``e / s``;
     ``valid``: the forward found every label in range and none ignored."""
-    return _ce_grad_from_probs(xp, xp.exp(logp), target, g, axis, reduction, ignore_index,
-                               valid)
+    return _ce_grad_from_probs(xp, e / s, target, g, axis, reduction, ignore_index, valid)
 
 
 def _ce_grad_from_probs(xp, p, target, g, axis, reduction, ignore_index, valid):
@@ -575,9 +596,9 @@ _LINEAR_GRADS = OpDef("linear_grads", _linear_grads_fwd, kind="composite", arity
 # not table rows: internal forwards used only by cross_entropy's derivative rule
 _CE_LABEL_GRAD = OpDef("cross_entropy_label_grad", _ce_label_grad_fwd, kind="composite",
                        arity=3, kinds="f", promoted=slice(0, 1), samples=())
-_CE_GRAD_FROM_LOGP = OpDef("cross_entropy_grad_from_logp", _ce_grad_from_logp_fwd,
-                           kind="composite", arity=3, kinds="f", promoted=slice(0, 1),
-                           samples=())
+_CE_GRAD_FROM_PARTS = OpDef("cross_entropy_grad_from_parts", _ce_grad_from_parts_fwd,
+                            kind="composite", arity=4, kinds="f", promoted=slice(0, 2),
+                            samples=())
 
 
 def _up32(x):
