@@ -329,6 +329,30 @@ def write_outputs(report: dict, json_path=None, markdown_path=None, plot_path=No
         print(f"wrote {plot_path}")
 
 
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _pin_threads(n: int) -> None:
+    """Run with ``n`` BLAS/OpenMP threads: BLAS reads the variables when NumPy loads it, so
+    when they say otherwise the command starts again (same arguments) with them set;
+    PyTorch follows them through ``set_num_threads`` (``timing.optional_torch``)."""
+    import os
+
+    if all(os.environ.get(v) == str(n) for v in _THREAD_VARS):
+        return
+    os.environ.update({v: str(n) for v in _THREAD_VARS})
+    sys.stdout.flush()
+    os.execv(sys.executable, [sys.executable, "-m", __spec__.name, *sys.argv[1:]])
+
+
+def _threads() -> int | None:
+    """The BLAS thread setting of this run (None: left to the library)."""
+    import os
+
+    value = os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS")
+    return int(value) if value and value.isdigit() else None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``gputensor-bench`` command."""
     parser = argparse.ArgumentParser(prog="gputensor-bench", description=__doc__.splitlines()[0])
@@ -347,7 +371,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--from-json", metavar="FILE", help="run nothing: read the results "
                         "from a file written by --json (for --markdown, default standard "
                         "output, and --plot)")
+    parser.add_argument("--threads", type=int, default=1, metavar="N",
+                        help="BLAS/OpenMP and PyTorch threads on the CPU (default 1: on a "
+                        "shared machine multi-threaded ratios are noise); 0 leaves them as "
+                        "the environment sets them")
     args = parser.parse_args(argv)
+    if argv is None and args.threads > 0 and not args.list and not args.from_json:
+        _pin_threads(args.threads)  # may restart the command with the settings in place
     if args.list:
         print_list()
         return 0
@@ -427,7 +457,8 @@ def main(argv: list[str] | None = None) -> int:
                     print(_table_row(r))
     elapsed = time.perf_counter() - t_start
     print(f"\n{len(rows)} results in {elapsed:.1f} s")
-    report = {"meta": run_meta(quick=args.quick, suites=suites, elapsed_s=elapsed),
+    report = {"meta": run_meta(quick=args.quick, suites=suites, elapsed_s=elapsed,
+                               threads=_threads()),
               "environment": env, "peers": peers, "roofline": rooflines,
               "skipped": skipped, "results": rows}
     write_outputs(report, args.json, args.markdown, args.plot)

@@ -101,12 +101,14 @@ def fmt_time(seconds: float) -> str:
 
 
 def optional_torch():
-    """PyTorch pinned to one thread for fair comparisons, or None when not installed."""
+    """PyTorch with the thread count NumPy's BLAS has ($OMP_NUM_THREADS, else one) for fair
+    comparisons, or None when not installed."""
     try:
         import torch
     except ImportError:
         return None
-    torch.set_num_threads(1)
+    threads = os.environ.get("OMP_NUM_THREADS", "1")
+    torch.set_num_threads(int(threads) if threads.isdigit() and int(threads) > 0 else 1)
     return torch
 
 

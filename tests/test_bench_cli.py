@@ -81,6 +81,7 @@ def test_python_dash_m_benchmarks_full_quick(tmp_path):
     data = json.loads(path.read_text())
     _check_report(data, cli.available_devices(), list(suites.SUITES))
     assert data["meta"]["elapsed_s"] < 60
+    assert data["meta"]["threads"] == 1  # BLAS pinned (the command restarts itself to pin)
 
 
 def _table_rows(md: str) -> list[list[str]]:
@@ -261,6 +262,12 @@ def test_timing_helpers():
     assert fmt_time(2.5e-6) == "2.50 us" and fmt_time(1.5) == "1.50 s"
     assert fmt_time(3e-3) == "3.00 ms" and fmt_time(4e-9) == "4.00 ns"
     assert fmt_time(1e-12) == "0.00 ns"
+
+
+def test_measure_rotates_the_peer_order():
+    order = []
+    measure({k: (lambda k=k: order.append(k)) for k in "abc"}, repeats=3, warmup=0)
+    assert "".join(order) == "abcbcacab"
 
 
 def test_peak_bytes_sees_numpy_allocations():
