@@ -71,17 +71,20 @@ def apply(op: OpDef, *inputs, **attrs):
                     if impl is not None:
                         return _apply_fast(op, impl, a, a._data, attrs)
                 else:
-                    device = a._device
+                    device, dtype, same, args = a._device, a._data.dtype, True, []
                     for b in inputs:
                         if type(b) not in _TT or b._device is not device:
                             break
+                        x = b._data
+                        args.append(x)
+                        if x.dtype is not dtype:
+                            same = False
                     else:
-                        key = tuple([b._data.dtype for b in inputs])
-                        impl = table.get(key[0] if key.count(key[0]) == len(key) else key)
+                        impl = table.get(dtype) if same else None
                         if impl is None:
-                            impl = table.get(key)
+                            impl = table.get(tuple([x.dtype for x in args]))
                         if impl is not None:
-                            return _apply_fast_n(op, impl, inputs, attrs)
+                            return _apply_fast_n(op, impl, inputs, args, attrs)
     return _apply(op, inputs, attrs)
 
 
@@ -104,10 +107,10 @@ def _apply_fast(op: OpDef, impl, a, x, attrs):
     return t
 
 
-def _apply_fast_n(op: OpDef, impl, inputs, attrs):
-    """``apply`` of several tensor operands of one dtype and device, for an op that passed
-    the general path's checks with that dtype before (they depend on nothing else)."""
-    args = [t._data for t in inputs]
+def _apply_fast_n(op: OpDef, impl, inputs, args, attrs):
+    """``apply`` of several tensor operands (``args``: their arrays) on one device, for an
+    op that passed the general path's checks with these dtypes before (they depend on
+    nothing else)."""
     x = args[0]
     try:
         r = impl(*args, **attrs)

@@ -178,9 +178,11 @@ def inplace_op(t, fn, op: str, args=(), kwargs=None, saves_self: bool = True) ->
     >>> t = gt.ones(2); inplace_op(t, gt.multiply, "mul_", (3,)).tolist()
     [3.0, 3.0]
     """
-    _check_leaf(t, op)  # before computing: a refused update does nothing
+    grad_on = autograd.is_grad_enabled()
+    if grad_on:
+        _check_leaf(t, op)  # before computing: a refused update does nothing
     kwargs = kwargs or _NO_KWARGS
-    if not _tracked(t, args + tuple(kwargs.values()) if kwargs else args):
+    if not grad_on or not _tracked(t, args + tuple(kwargs.values()) if kwargs else args):
         if not kwargs and len(args) == 1 and _into(t, fn, args[0]):
             return t
         return update(t, fn(t, *args, **kwargs), op)
@@ -199,13 +201,13 @@ def _into(t, fn, other) -> bool:
     when that gives exactly what computing it and copying it back would (an op whose forward
     is an array-module function keeping the dtype, an operand of ``t``'s dtype and device or
     a Python scalar that cannot change it). False when it does not apply."""
-
     op = getattr(fn, "op", None)
     if op is None or not isinstance(op.fwd, str) or op.policy != "same" or op.arity != 2:
         return False
     kind = t._data.dtype.kind
     if isinstance(other, Tensor):
-        if other._device != t._device or other._data.dtype != t._data.dtype:
+        if (other._device is not t._device and other._device != t._device) \
+                or other._data.dtype != t._data.dtype:
             return False
         if other._data is not t._data and other._version is not None \
                 and other._version is t._version:
