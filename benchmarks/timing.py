@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import random
 import statistics
 import subprocess
 import time
@@ -13,9 +14,10 @@ from typing import Callable
 def measure(fns: dict[str, Callable[[], object]], repeats: int = 50, number: int = 1,
             warmup: int = 3, sync: Callable[[], None] | None = None,
             clock=None) -> dict[str, dict]:
-    """Time several callables interleaved so machine noise hits all alike, the order rotated
-    every repeat (A B C, B C A, C A B...) so none always runs right after the same peer (the
-    first call after another peer's work finds the caches holding that peer's data).
+    """Time several callables interleaved so machine noise hits all alike, in a new order
+    every repeat (a seeded shuffle) so none always runs right after the same peer: the first
+    call after another peer's work finds the caches and the allocator as that peer left them,
+    which moves a result by several percent.
 
     Returns, per name, the median and spread of the per-call time in seconds and every sample.
     ``clock``: an object with ``start()`` and ``stop() -> seconds`` (e.g. ``EventClock`` on
@@ -31,9 +33,10 @@ def measure(fns: dict[str, Callable[[], object]], repeats: int = 50, number: int
         sync()
     samples: dict[str, list[float]] = {name: [] for name in fns}
     items = list(fns.items())
-    for rep in range(repeats):
-        k = rep % len(items)
-        for name, fn in items[k:] + items[:k]:
+    order = random.Random(0)
+    for _ in range(repeats):
+        order.shuffle(items)
+        for name, fn in items:
             if clock is not None:
                 clock.start()
                 for _ in range(number):

@@ -264,10 +264,13 @@ def test_timing_helpers():
     assert fmt_time(1e-12) == "0.00 ns"
 
 
-def test_measure_rotates_the_peer_order():
+def test_measure_varies_the_peer_order():
     order = []
-    measure({k: (lambda k=k: order.append(k)) for k in "abc"}, repeats=3, warmup=0)
-    assert "".join(order) == "abcbcacab"
+    measure({k: (lambda k=k: order.append(k)) for k in "abc"}, repeats=12, warmup=0)
+    rounds = ["".join(order[i:i + 3]) for i in range(0, 36, 3)]
+    assert all(sorted(r) == ["a", "b", "c"] for r in rounds)  # each peer once per repeat
+    predecessors = {r[r.index("a") - 1] for r in rounds if r[0] != "a"}
+    assert predecessors == {"b", "c"}  # not always after the same peer
 
 
 def test_peak_bytes_sees_numpy_allocations():
