@@ -342,7 +342,11 @@ def _pin_threads(n: int) -> None:
         return
     os.environ.update({v: str(n) for v in _THREAD_VARS})
     sys.stdout.flush()
-    os.execv(sys.executable, [sys.executable, "-m", __spec__.name, *sys.argv[1:]])
+    if os.path.basename(sys.argv[0]) in ("cli.py", "__main__.py"):  # python -m ...
+        os.execv(sys.executable, [sys.executable, "-m", __spec__.name, *sys.argv[1:]])
+    # the gputensor-bench script: run it again as it is (-m would put the working directory,
+    # perhaps a source checkout, ahead of the installed package)
+    os.execv(sys.executable, [sys.executable, sys.argv[0], *sys.argv[1:]])
 
 
 def _threads() -> int | None:
