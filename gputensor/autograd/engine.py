@@ -39,27 +39,36 @@ class Node:
     ``ctx``: ``ctx.inputs[i]``, ``ctx.out``, ``ctx.attrs``, ``ctx.needs[i]`` (does input i
     need a gradient), ``ctx.shapes[i]``, ``ctx.dtypes[i]``, ``ctx.create_graph``.
 
-    residuals: what the forward kept for the rule (``ops.opdef.Residuals``), or None.
-    edges[i]: where input i's gradient goes: ``(node, output_index)``, ``(leaf_tensor, None)``
-    or None (input needs no gradient). saved: the inputs the op declared in ``OpDef.save``
-    (``_MISSING`` for the others); out_arrays: its outputs' arrays when it saved ``"out"``;
-    versions: ``(holder, version, holder, version, ...)`` for the in-place check, a holder
-    being a storage counter or a saved input tensor. Tuples, not lists: a graph is many
-    small objects, and tuples of shapes and dtypes drop out of the cycle collector's work.
+    targets[i], idxs[i]: where input i's gradient goes: a node and which of its outputs, a
+    leaf tensor and None, or None and None (input needs no gradient); ``edges`` pairs them.
+    saved: the inputs the op declared in ``OpDef.save`` (``_MISSING`` for the others), with
+    saved_versions: each saved tensor's version then (None for other values); out_arrays:
+    its outputs' arrays when it saved ``"out"``; versions: ``(storage counter, version, ...)``
+    of saved outputs (and a custom Function's saved tensors); residuals: what the forward
+    kept for the rule (``ops.opdef.Residuals``), or None.
+
+    Flat tuples of plain values: a graph is many small objects, and every container that
+    holds another Python object is one more for the cycle collector's full passes to visit.
     """
 
-    __slots__ = ("op", "attrs", "edges", "shapes", "dtypes", "saved", "out_arrays", "versions",
-                 "n_out", "out_shapes", "device", "retained", "freed", "seq", "create_graph",
-                 "function", "residuals", "__weakref__")
+    __slots__ = ("op", "attrs", "targets", "idxs", "shapes", "dtypes", "saved",
+                 "saved_versions", "out_arrays", "versions", "n_out", "out_shapes", "device",
+                 "retained", "freed", "seq", "create_graph", "function", "residuals",
+                 "__weakref__")
     _seq = itertools.count()
 
     def name(self) -> str:
         return "".join(p.capitalize() for p in self.op.name.split("_")) + "Backward"
 
     @property
+    def edges(self) -> tuple:
+        """Per input: ``(node, output_index)``, ``(leaf_tensor, None)`` or None."""
+        return tuple(None if t is None else (t, i) for t, i in zip(self.targets, self.idxs))
+
+    @property
     def next_functions(self) -> tuple:
         """The nodes (or leaf tensors) the gradient flows to next, as in PyTorch."""
-        return tuple(self.edges)
+        return self.edges
 
     @property
     def node(self) -> "Node":
@@ -68,7 +77,7 @@ class Node:
     @property
     def inputs(self):
         """The saved inputs (``_MISSING`` where the op did not declare one)."""
-        return self.saved if self.saved is not None else [_MISSING] * len(self.edges)
+        return self.saved if self.saved is not None else [_MISSING] * len(self.targets)
 
     @property
     def out(self):
@@ -86,7 +95,7 @@ class Node:
 
     @property
     def needs(self) -> list:
-        return [e is not None for e in self.edges]
+        return [t is not None for t in self.targets]
 
     def __repr__(self) -> str:
         return f"<{self.name()}>"
@@ -104,18 +113,21 @@ def record(op, inputs, attrs, args, outputs, residuals=None) -> None:
             break
     else:
         return  # integer and bool results (argmax, comparisons) carry no gradient
-    edges, shapes, dtypes = [], [], []
+    targets, idxs, shapes, dtypes = [], [], [], []
     for x, a in zip(inputs, args):
         if type(x) in _TT and x._requires_grad and x._data.dtype.kind == "f":
             node = x._node
             if node is None:
-                edges.append((x, None))
+                targets.append(x)
+                idxs.append(None)
             else:
                 if x._version is not None and x._version[1] != x._hist_version:
                     _stale_error(op, x)
-                edges.append((node, x._out_idx))
+                targets.append(node)
+                idxs.append(x._out_idx)
         else:
-            edges.append(None)
+            targets.append(None)
+            idxs.append(None)
         if type(a) in _SCALARS:
             shapes.append(())
             dtypes.append(None)
@@ -124,11 +136,12 @@ def record(op, inputs, attrs, args, outputs, residuals=None) -> None:
             dtypes.append(a.dtype)
     node = _new(Node)
     node.op, node.attrs = op, attrs
-    node.edges, node.shapes, node.dtypes = tuple(edges), tuple(shapes), tuple(dtypes)
+    node.targets, node.idxs = tuple(targets), tuple(idxs)
+    node.shapes, node.dtypes = tuple(shapes), tuple(dtypes)
     node.n_out = len(outputs)
     node.device = outputs[0]._device
     node.seq = _next_seq()
-    node.retained = node.function = node.saved = node.out_arrays = None
+    node.retained = node.function = node.saved = node.saved_versions = node.out_arrays = None
     node.residuals = residuals
     node.freed = node.create_graph = False
     node.versions = ()
@@ -160,30 +173,31 @@ def _stale_error(op, x):
 
 def _save(node: Node, op, inputs, args, outputs) -> None:
     """Keep what the op's rule declared, with the versions the in-place check compares:
-    (storage counter, version) for outputs, (input tensor, version) for inputs (an input
+    (storage counter, version) for outputs, each saved input tensor's version (an input
     without a counter yet is at version 0: no counter is made for it)."""
-    versions = []
     if op.save_out:
         node.out_arrays = tuple(o._data for o in outputs)
+        versions = []
         for o in outputs:
             counter = o._version_counter()
             versions += (counter, counter[0])
+        node.versions = tuple(versions)
     which = op.save_inputs
     if which:
         saved = [_MISSING] * len(inputs)
+        saved_versions = [None] * len(inputs)
         for i in (range(len(inputs)) if which is True else which):
             if i >= len(inputs):
                 continue
             x = inputs[i]
             if type(x) in _TT:
                 saved[i] = x
-                versions += (x, x._version[0] if x._version is not None else 0)
+                saved_versions[i] = x._version[0] if x._version is not None else 0
             elif type(x) in _SCALARS:
                 saved[i] = x
             else:  # an array-like operand, converted by apply
                 saved[i] = _make(args[i], outputs[0]._device)
-        node.saved = tuple(saved)
-    node.versions = tuple(versions)
+        node.saved, node.saved_versions = tuple(saved), tuple(saved_versions)
 
 
 # -- the backward walk ----------------------------------------------------------------------
@@ -231,23 +245,23 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
                 wanted_leaves.add(id(t))
     shared = set(map(id, grads))  # gradients someone else holds: never a leaf's .grad
     # the roots' gradients enter as if a rule had returned them for inputs ``roots``
-    edges, shapes = [], []
+    targets, idxs, shapes = [], [], []
     for t in roots:
-        edges.append((t, None) if t._node is None else (t._node, t._out_idx))
+        targets.append(t if t._node is None else t._node)
+        idxs.append(None if t._node is None else t._out_idx)
         shapes.append(t._data.shape)
     result, dtypes = grads, [None] * len(roots)
     prev_mode = _local.enabled
     _local.enabled = create_graph
     try:
         while True:
-            for edge, g, shape, dtype in zip(edges, result, shapes, dtypes):
-                if edge is None or g is None:
+            for target, idx, g, shape, dtype in zip(targets, idxs, result, shapes, dtypes):
+                if target is None or g is None:
                     continue
                 if g._data.shape != shape:
                     g = sum_to(g, shape)
                 if g._data.dtype is not dtype and dtype is not None:
                     g = g.astype(dtype)
-                target, idx = edge
                 if idx is None:  # a leaf: its gradient has its dtype (not the promoted one)
                     if g._data.dtype != target._data.dtype:
                         g = g.astype(target._data.dtype)
@@ -270,8 +284,8 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
                             slots = pending[target] = [None] * target.n_out
                             heappush(heap, (-target.seq, target))
                         slots[idx] = g if slots[idx] is None else add(slots[idx], g)
-                elif edge in wanted_nodes:  # outside a tape's records, but a watched source
-                    t = wanted_nodes[edge]
+                elif wanted_nodes and (target, idx) in wanted_nodes:  # outside a tape's
+                    t = wanted_nodes[(target, idx)]                    # records, but watched
                     prev = captured.get(id(t))
                     captured[id(t)] = g if prev is None else add(prev, g)
             if not heap:
@@ -279,9 +293,10 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
             node = heappop(heap)[1]
             result = _run_rule(node, pending.pop(node), create_graph, wanted_nodes, captured,
                                shared, add)
-            edges, shapes, dtypes = node.edges, node.shapes, node.dtypes
+            targets, idxs, shapes, dtypes = node.targets, node.idxs, node.shapes, node.dtypes
             if not retain_graph and node.op.save:
-                node.saved = node.out_arrays = node.function = node.residuals = None
+                node.saved = node.saved_versions = node.out_arrays = None
+                node.function = node.residuals = None
                 node.versions = ()
                 node.freed = True
         for leaf, g in leaf_grads.values():
@@ -318,13 +333,16 @@ def _run_rule(node: Node, gs, create_graph: bool, wanted_nodes, captured, shared
             f"trying to backward through the graph a second time ({node.name()}): its saved "
             "tensors were freed by the first backward; pass retain_graph=True to the first "
             "backward() if you need to backward twice")
+    if node.saved_versions is not None:
+        for x, version in zip(node.saved, node.saved_versions):
+            if version is not None and x._version is not None and x._version[0] != version:
+                _version_error(node, x._version, version)
     versions = node.versions
     if versions:
         pairs = iter(versions)
-        for holder, version in zip(pairs, pairs):
-            counter = holder if type(holder) is list else holder._version
-            if counter is not None and counter[0] != version:
-                _version_error(node, holder, version)
+        for counter, version in zip(pairs, pairs):
+            if counter[0] != version:
+                _version_error(node, counter, version)
     vjp = node.op.vjp
     if vjp is None:
         raise RuntimeError(f"'{node.op.name}' has no derivative rule; gradients cannot flow "
@@ -333,9 +351,9 @@ def _run_rule(node: Node, gs, create_graph: bool, wanted_nodes, captured, shared
     result = vjp(node, gs if node.n_out == 1 else _fill(node, gs))
     if type(result) is not tuple and type(result) is not list:
         result = (result,)
-    if len(result) != len(node.edges):
+    if len(result) != len(node.targets):
         raise RuntimeError(f"the derivative rule of '{node.op.name}' returned {len(result)} "
-                           f"gradients for {len(node.edges)} inputs")
+                           f"gradients for {len(node.targets)} inputs")
     return result
 
 
@@ -387,8 +405,7 @@ def _fill(node, gs) -> list:
             for g, shape in zip(gs, node.out_shapes)]
 
 
-def _version_error(node, holder, version):
-    counter = holder if type(holder) is list else holder._version
+def _version_error(node, counter: list, version: int):
     raise RuntimeError(
         f"one of the tensors needed to compute the gradient of '{node.op.name}' was modified "
         f"by an in-place operation (version {counter[0]}, saved at version {version}); use "
