@@ -202,6 +202,37 @@ def test_integer_results_carry_no_gradient(device):
     assert not (x > 1).requires_grad
 
 
+def test_grad_fn_next_functions_point_upstream(device):
+    a = gt.tensor([1.0, 2.0], requires_grad=True, device=device)
+    b = gt.tensor([3.0, 4.0], device=device)
+    h = a * 2.0
+    y = h + b
+    (to_h, to_b) = y.grad_fn.next_functions
+    assert to_h == (h.grad_fn, 0) and to_b is None  # b needs no gradient
+    assert h.grad_fn.next_functions == ((a, None), None)  # a leaf; the scalar has none
+    assert y.grad_fn.needs == [True, False] and repr(y.grad_fn) == "<AddBackward>"
+
+
+def test_cross_entropy_rule_reuses_the_forward_and_survives_retain_graph(device):
+    """The label gradient from what the forward kept (its exponentials) equals the
+    closed form (softmax - onehot) / N, also on a second backward through a retained graph."""
+    rng = np.random.default_rng(3)
+    z = rng.standard_normal((5, 4))
+    labels = np.array([0, 3, 1, 1, 2])
+    x = gt.tensor(z, requires_grad=True, device=device)
+    loss = gt.nn.functional.cross_entropy(x, gt.tensor(labels, device=device))
+    if device == "cpu":  # (a CUDA kernel's forward keeps nothing: the rule recomputes)
+        assert loss.grad_fn.residuals is not None
+    p = np.exp(z - z.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    want = (p - np.eye(4)[labels]) / 5
+    loss.backward(retain_graph=True)
+    np.testing.assert_allclose(x.grad.numpy(), want, rtol=1e-12)
+    loss.backward()  # the kept arrays were not consumed by the first pass
+    np.testing.assert_allclose(x.grad.numpy(), 2 * want, rtol=1e-12)
+    assert loss.grad_fn.residuals is None  # released by the backward without retain_graph
+
+
 # -- freed buffers and retain_graph -----------------------------------------------------------
 def test_second_backward_through_freed_graph_raises(device):
     x = gt.tensor([1.0, 2.0], requires_grad=True, device=device)
