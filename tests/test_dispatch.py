@@ -199,3 +199,15 @@ def test_direct_broadcast_errors_are_numpys(shape, target):
     with pytest.raises(ValueError) as want:
         np.broadcast_to(np.ones(shape), target)
     assert str(got.value) == str(want.value)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "int64", "bool"])
+@pytest.mark.parametrize("kw", [{}, {"axis": None}, {"axis": (0,)}, {"axis": (1, 0)},
+                                {"axis": ()}, {"axis": (1,), "keepdims": True}])
+def test_numpy_backend_sum_is_np_sum(dtype, kw):
+    from gputensor.backends.numpy_backend import _sum
+
+    x = (np.arange(12) % 5).reshape(3, 4).astype(dtype)
+    got, want = _sum(x, **kw), np.sum(x, **kw)
+    assert np.asarray(got).dtype == np.asarray(want).dtype
+    np.testing.assert_array_equal(got, want)

@@ -69,4 +69,15 @@ def _broadcast_to(x: np.ndarray, shape) -> np.ndarray:
     return out
 
 
-_FASTER = {"broadcast_to": _broadcast_to}
+def _sum(x: np.ndarray, axis=None, keepdims: bool = False):
+    """``np.sum`` without its Python-level argument handling (~0.5 us a call): the same
+    ``np.add.reduce`` call, with ``np.sum``'s default of every axis.
+
+    >>> _sum(np.ones((2, 3)), axis=(1,)).tolist()
+    [3.0, 3.0]
+    """
+    return _add_reduce(x, axis=axis, keepdims=keepdims)
+
+
+_add_reduce = np.add.reduce
+_FASTER = {"broadcast_to": _broadcast_to, "sum": _sum}
