@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import email.parser
+import json
 import os
 import shutil
 import subprocess
@@ -116,3 +117,29 @@ def _version() -> str:
     import gputensor
 
     return gputensor.__version__
+
+
+def test_installed_command_pins_threads_from_any_working_directory(wheel, tmp_path):
+    """``gputensor-bench`` as pip installs it restarts itself to pin the BLAS threads, as the
+    same script: a source checkout (here a decoy package) in the working directory is not
+    picked up on the way."""
+    site = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as z:
+        z.extractall(site)
+    script = tmp_path / "bin" / "gputensor-bench"
+    script.parent.mkdir()
+    script.write_text("import sys\nfrom gputensor.benchmarks.cli import main\n"
+                      "sys.exit(main())\n")  # what pip's console-script wrapper does
+    decoy = tmp_path / "work" / "gputensor"
+    decoy.mkdir(parents=True)
+    (decoy / "__init__.py").write_text("raise ImportError('the decoy checkout was imported')\n")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                        "MKL_NUM_THREADS")}
+    env["PYTHONPATH"] = str(site)
+    out_json = tmp_path / "r.json"
+    out = subprocess.run([sys.executable, str(script), "--quick", "--device", "cpu", "--suite",
+                          "overhead", "--json", str(out_json)], capture_output=True,
+                         text=True, env=env, cwd=str(decoy.parent), timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out_json.read_text())["meta"]["threads"] == 1
