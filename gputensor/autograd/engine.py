@@ -3,8 +3,9 @@
 ``ops.apply`` calls ``record`` after every op whose inputs require grad while grad mode is
 on: a ``Node`` keeps the op, edges to where each input's gradient goes (an upstream node or
 a leaf tensor), and what the op's derivative rule (``OpDef.vjp``) declared it needs
-(``OpDef.save``). ``backward`` walks the nodes in reverse topological order, without
-recursion, and calls each rule; rules are written with gputensor ops, so with
+(``OpDef.save``). ``backward`` runs the nodes from the newest back (a heap on their creation
+number: every node is newer than the nodes that feed it, so this is a topological order),
+without recursion, and calls each rule; rules are written with gputensor ops, so with
 ``create_graph=True`` the gradients are themselves recorded and can be differentiated again.
 Broadcasting is undone here, once, for every op.
 """
@@ -201,10 +202,6 @@ def _save(node: Node, op, inputs, args, outputs) -> None:
 
 
 # -- the backward walk ----------------------------------------------------------------------
-def _active_tapes():
-    return _local.tapes
-
-
 def sum_to(g, shape: tuple):
     """Undo broadcasting: sum ``g`` down to ``shape`` (the one place this happens)."""
     if g.shape == tuple(shape):
