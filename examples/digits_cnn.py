@@ -20,8 +20,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 try:
     import gputensor as gt
 except ImportError:  # run from a source checkout without installing: use the checkout
@@ -30,14 +28,6 @@ except ImportError:  # run from a source checkout without installing: use the ch
 
 nn = gt.nn
 F = gt.nn.functional
-
-
-def split(x: np.ndarray, y: np.ndarray, test_fraction: float = 0.2, seed: int = 0):
-    """A seeded random split: ((x_train, y_train), (x_test, y_test))."""
-    order = np.random.default_rng(seed).permutation(len(x))
-    n_test = int(round(len(x) * test_fraction))
-    test, train = order[:n_test], order[n_test:]
-    return (x[train], y[train]), (x[test], y[test])
 
 
 def build_model() -> nn.Sequential:
@@ -66,7 +56,12 @@ def main(epochs: int = 10, batch_size: int = 32, lr: float = 3e-3, seed: int = 0
     gt.manual_seed(seed)
     x, y = gt.datasets.load_digits()
     x = x.reshape(-1, 1, 8, 8)  # (N, channels, height, width)
-    (x_train, y_train), (x_test, y_test) = split(x, y, 0.2, seed)
+    from sklearn.model_selection import train_test_split  # (load_digits needs it too)
+
+    # 80/20, stratified by class, seeded
+    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.2,
+                                                        random_state=seed,
+                                                        stratify=y)
     x_train, y_train = gt.tensor(x_train, device=device), gt.tensor(y_train, device=device)
     x_test, y_test = gt.tensor(x_test, device=device), gt.tensor(y_test, device=device)
 

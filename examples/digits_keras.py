@@ -3,8 +3,8 @@
 The classic tutorial model (Flatten, Dense relu, Dropout 0.2, Dense 10 softmax, Adam,
 sparse categorical cross-entropy, accuracy), sized for 8x8 images: the hidden layer has 256
 units. Data: scikit-learn's bundled digits (``gt.datasets.load_digits()``, 1797 images,
-pixels in [0, 1]), split 80/20 with a fixed seed; the PyTorch-style version of the same
-model is examples/digits_torch_style.py.
+pixels in [0, 1]), split 80/20 by scikit-learn's ``train_test_split`` (stratified, fixed
+seed); the PyTorch-style version of the same model is examples/digits_torch_style.py.
 
 Run: ``python examples/digits_keras.py [--epochs N] [--seed S] [--verbose 0|1]
 [--device cpu|cuda]``.
@@ -28,14 +28,6 @@ except ImportError:  # run from a source checkout without installing: use the ch
 nn = gt.nn
 
 
-def split(x: np.ndarray, y: np.ndarray, test_fraction: float = 0.2, seed: int = 0):
-    """A seeded random split: ((x_train, y_train), (x_test, y_test))."""
-    order = np.random.default_rng(seed).permutation(len(x))
-    n_test = int(round(len(x) * test_fraction))
-    test, train = order[:n_test], order[n_test:]
-    return (x[train], y[train]), (x[test], y[test])
-
-
 def build_model(hidden: int = 256) -> nn.Sequential:
     """Flatten -> Dense(hidden, relu) -> Dropout(0.2) -> Dense(10, softmax), compiled."""
     model = nn.Sequential(
@@ -57,7 +49,12 @@ def main(epochs: int = 20, batch_size: int = 32, seed: int = 0, verbose: int = 1
         verbose = 0
     gt.manual_seed(seed)  # weight initialization, dropout masks and the batch order
     x, y = gt.datasets.load_digits()
-    (x_train, y_train), (x_test, y_test) = split(x, y, 0.2, seed)
+    from sklearn.model_selection import train_test_split  # (load_digits needs it too)
+
+    # 80/20, stratified by class, seeded
+    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.2,
+                                                        random_state=seed,
+                                                        stratify=y)
     x_train, x_test = x_train.reshape(-1, 8, 8), x_test.reshape(-1, 8, 8)  # images
     print(f"{len(x_train)} training and {len(x_test)} test images of 8x8 pixels, device "
           f"{device}")

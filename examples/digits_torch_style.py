@@ -6,7 +6,8 @@ logits), a ``DataLoader`` over a ``TensorDataset``, ``F.cross_entropy`` on the l
 explicit ``optimizer.zero_grad(); loss.backward(); optimizer.step()`` loop with Adam.
 
 Data: scikit-learn's bundled digits (``gt.datasets.load_digits()``, 1797 images, pixels in
-[0, 1]), split 80/20 with a fixed seed, as in the Keras-style example.
+[0, 1]), split 80/20 by scikit-learn's ``train_test_split`` (stratified, fixed seed), as
+in the Keras-style example.
 
 Run: ``python examples/digits_torch_style.py [--epochs N] [--seed S] [--device cpu|cuda]``.
 """
@@ -18,8 +19,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 try:
     import gputensor as gt
 except ImportError:  # run from a source checkout without installing: use the checkout
@@ -28,14 +27,6 @@ except ImportError:  # run from a source checkout without installing: use the ch
 
 nn = gt.nn
 F = gt.nn.functional
-
-
-def split(x: np.ndarray, y: np.ndarray, test_fraction: float = 0.2, seed: int = 0):
-    """A seeded random split: ((x_train, y_train), (x_test, y_test))."""
-    order = np.random.default_rng(seed).permutation(len(x))
-    n_test = int(round(len(x) * test_fraction))
-    test, train = order[:n_test], order[n_test:]
-    return (x[train], y[train]), (x[test], y[test])
 
 
 class DigitsMLP(nn.Module):
@@ -68,7 +59,12 @@ def main(epochs: int = 20, batch_size: int = 32, lr: float = 1e-3, seed: int = 0
     ``quick``: no per-epoch evaluation printout (the training is the same)."""
     gt.manual_seed(seed)  # parameter initialization and dropout masks
     x, y = gt.datasets.load_digits()
-    (x_train, y_train), (x_test, y_test) = split(x, y, 0.2, seed)
+    from sklearn.model_selection import train_test_split  # (load_digits needs it too)
+
+    # 80/20, stratified by class, seeded
+    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.2,
+                                                        random_state=seed,
+                                                        stratify=y)
     x_train, y_train = gt.tensor(x_train, device=device), gt.tensor(y_train, device=device)
     x_test, y_test = gt.tensor(x_test, device=device), gt.tensor(y_test, device=device)
 

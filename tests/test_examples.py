@@ -125,17 +125,6 @@ def test_digits_cnn_learns(tmp_path):
     assert _accuracy(out) >= 0.95, out
 
 
-def test_digits_examples_use_the_same_seeded_split():
-    keras, torch_style = load_example("digits_keras"), load_example("digits_torch_style")
-    x, y = np.arange(100).reshape(50, 2), np.arange(50)
-    (a, b), (c, d) = keras.split(x, y, 0.2, seed=0)
-    (a2, b2), (c2, d2) = torch_style.split(x, y, 0.2, seed=0)
-    assert len(c) == 10 and len(a) == 40
-    assert sorted(b.tolist() + d.tolist()) == list(range(50))  # a partition
-    for u, v in ((a, a2), (b, b2), (c, c2), (d, d2)):
-        np.testing.assert_array_equal(u, v)
-
-
 def test_train_step_benchmark_peers_agree():
     """benchmarks/train_step.py times like with like: one step of every peer from the same
     parameters gives the hand-written NumPy step's loss and updated weights."""
