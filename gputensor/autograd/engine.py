@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 from heapq import heappop, heappush
 
+from ..backends import get_backend
 from ..tensor import TENSOR_TYPES as _TT
 from ..tensor import Tensor
 from .mode import _local
@@ -227,7 +228,7 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
     Nodes run in decreasing creation order (a max-heap on ``Node.seq``): a node is created
     after every node that feeds it, so all gradients for a node have arrived when it runs.
     """
-    add = _add or _ops().add
+    add = _add or _bind_add()
     pending: dict = {}     # node -> its gradient (one output) or [gradient per output]
     heap: list = []        # (-seq, node) of the nodes in pending
     leaf_grads: dict = {}  # id(leaf) -> [leaf, gradient]
@@ -356,7 +357,7 @@ def _run_rule(node: Node, gs, create_graph: bool, wanted_nodes, captured, shared
 
 def _ones(t):
     """Ones shaped like ``t``: the seed of a scalar backward, built without the creation API."""
-    backend = t._device.backend or _get_backend(t._device)
+    backend = t._device.backend or get_backend(t._device)
     if backend.ctx is None:
         return _make(backend.xp.ones(t._data.shape, dtype=t._data.dtype), t._device)
     with backend.ctx:
@@ -366,12 +367,6 @@ def _ones(t):
 def _owns_memory(arr) -> bool:
     """True for an array that owns its memory and may be written (not a view, not read-only)."""
     return arr.base is None and getattr(arr.flags, "writeable", True)
-
-
-def _get_backend(device):
-    from ..backends import get_backend
-
-    return get_backend(device)
 
 
 def _own(g):
@@ -409,19 +404,15 @@ def _version_error(node, counter: list, version: int):
         "an out-of-place op or .clone() before changing it")
 
 
-_OPS = []
-_add = None  # elementwise.add, set on first backward
+_add = None  # elementwise.add, bound on the first backward (the ops import this module)
 
 
-def _ops():
-    """The elementwise ops module (imported on first backward: ops import this module)."""
+def _bind_add():
     global _add
-    if not _OPS:
-        from ..ops import elementwise
+    from ..ops.elementwise import add
 
-        _OPS.append(elementwise)
-        _add = elementwise.add
-    return _OPS[0]
+    _add = add
+    return add
 
 
 def node_dtype(node: Node):
