@@ -69,7 +69,7 @@ def apply(op: OpDef, *inputs, **attrs):
                 if len(inputs) == 1:
                     impl = table.get(a._data.dtype)
                     if impl is not None:
-                        return _apply_fast(op, impl, a, a._data, attrs)
+                        return _apply_fast(op, impl, inputs, (a._data,), attrs)
                 else:
                     device, dtype, same, args = a._device, a._data.dtype, True, []
                     for b in inputs:
@@ -84,33 +84,14 @@ def apply(op: OpDef, *inputs, **attrs):
                         if impl is None:
                             impl = table.get(tuple([x.dtype for x in args]))
                         if impl is not None:
-                            return _apply_fast_n(op, impl, inputs, args, attrs)
+                            return _apply_fast(op, impl, inputs, args, attrs)
     return _apply(op, inputs, attrs)
 
 
-def _apply_fast(op: OpDef, impl, a, x, attrs):
-    """``apply`` of one tensor operand whose op, dtype and device passed the general path's
-    checks before (``Device.fast``); views share ``a``'s version counter as in ``_wrap``."""
-    try:
-        r = impl(x, **attrs)
-    except _OP_ERRORS as e:
-        _raise_from(op, e)
-    if r.__class__ is tuple or r.__class__ is Residuals:
-        return _several(op, r, (a,), (x,), attrs)
-    t = _new(Tensor)
-    t._data = r if r.__class__ is x.__class__ else _as_array(r, a._device)
-    t._device = a._device
-    if op.view and r.base is not None and (r.base is x or r.base is x.base):
-        t._version = a._version_counter()
-    if a._requires_grad and _local_grad_enabled():
-        record(op, (a,), attrs, (x,), [t])
-    return t
-
-
-def _apply_fast_n(op: OpDef, impl, inputs, args, attrs):
-    """``apply`` of several tensor operands (``args``: their arrays) on one device, for an
-    op that passed the general path's checks with these dtypes before (they depend on
-    nothing else)."""
+def _apply_fast(op: OpDef, impl, inputs, args, attrs):
+    """``apply`` of tensor operands (``args``: their arrays) on one device, for an op that
+    passed the general path's checks with these dtypes before (they depend on nothing
+    else); views share the first operand's version counter as in ``_wrap``."""
     x = args[0]
     try:
         r = impl(*args, **attrs)
