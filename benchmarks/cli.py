@@ -24,7 +24,7 @@ import numpy as np
 import gputensor as gt
 
 from . import suites as S
-from .timing import fmt_time, run_meta
+from .timing import THREAD_VARS, blas_threads, fmt_time, run_meta
 
 
 PEERS = ("cupy-cuda12x", "cupy-cuda13x", "cupy", "torch")
@@ -329,32 +329,21 @@ def write_outputs(report: dict, json_path=None, markdown_path=None, plot_path=No
         print(f"wrote {plot_path}")
 
 
-_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
-
 def _pin_threads(n: int) -> None:
     """Run with ``n`` BLAS/OpenMP threads: BLAS reads the variables when NumPy loads it, so
     when they say otherwise the command starts again (same arguments) with them set;
     PyTorch follows them through ``set_num_threads`` (``timing.optional_torch``)."""
     import os
 
-    if all(os.environ.get(v) == str(n) for v in _THREAD_VARS):
+    if all(os.environ.get(v) == str(n) for v in THREAD_VARS):
         return
-    os.environ.update({v: str(n) for v in _THREAD_VARS})
+    os.environ.update({v: str(n) for v in THREAD_VARS})
     sys.stdout.flush()
     if os.path.basename(sys.argv[0]) in ("cli.py", "__main__.py"):  # python -m ...
         os.execv(sys.executable, [sys.executable, "-m", __spec__.name, *sys.argv[1:]])
     # the gputensor-bench script: run it again as it is (-m would put the working directory,
     # perhaps a source checkout, ahead of the installed package)
     os.execv(sys.executable, [sys.executable, sys.argv[0], *sys.argv[1:]])
-
-
-def _threads() -> int | None:
-    """The BLAS thread setting of this run (None: left to the library)."""
-    import os
-
-    value = os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS")
-    return int(value) if value and value.isdigit() else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -462,7 +451,7 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - t_start
     print(f"\n{len(rows)} results in {elapsed:.1f} s")
     report = {"meta": run_meta(quick=args.quick, suites=suites, elapsed_s=elapsed,
-                               threads=_threads()),
+                               threads=blas_threads()),
               "environment": env, "peers": peers, "roofline": rooflines,
               "skipped": skipped, "results": rows}
     write_outputs(report, args.json, args.markdown, args.plot)

@@ -11,13 +11,13 @@ Run: ``python -m benchmarks.overhead [--quick] [--json PATH]``.
 
 from __future__ import annotations
 
-import os
+from .timing import one_thread_unless_set
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+one_thread_unless_set()  # before NumPy loads
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402

@@ -11,6 +11,22 @@ import time
 from typing import Callable
 
 
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def one_thread_unless_set() -> None:
+    """Set the BLAS/OpenMP thread variables to 1 where the environment does not set them;
+    call it before NumPy loads (BLAS reads them then)."""
+    for var in THREAD_VARS:
+        os.environ.setdefault(var, "1")
+
+
+def blas_threads() -> int | None:
+    """The BLAS/OpenMP thread count the environment sets (None: left to the library)."""
+    value = os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS")
+    return int(value) if value and value.isdigit() and int(value) > 0 else None
+
+
 def measure(fns: dict[str, Callable[[], object]], repeats: int = 50, number: int = 1,
             warmup: int = 3, sync: Callable[[], None] | None = None,
             clock=None) -> dict[str, dict]:
@@ -104,14 +120,13 @@ def fmt_time(seconds: float) -> str:
 
 
 def optional_torch():
-    """PyTorch with the thread count NumPy's BLAS has ($OMP_NUM_THREADS, else one) for fair
-    comparisons, or None when not installed."""
+    """PyTorch with the thread count NumPy's BLAS has (``blas_threads()``, else one) for
+    fair comparisons, or None when not installed."""
     try:
         import torch
     except ImportError:
         return None
-    threads = os.environ.get("OMP_NUM_THREADS", "1")
-    torch.set_num_threads(int(threads) if threads.isdigit() and int(threads) > 0 else 1)
+    torch.set_num_threads(blas_threads() or 1)
     return torch
 
 

@@ -29,10 +29,9 @@ Run: ``python -m benchmarks.train_step [--quick] [--json PATH]``.
 
 from __future__ import annotations
 
-import os
+from .timing import one_thread_unless_set
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+one_thread_unless_set()  # before NumPy loads
 
 import argparse  # noqa: E402
 import json  # noqa: E402
