@@ -380,12 +380,26 @@ def test_changed_output_saved_by_exp_names_exp(device):
 
 def test_changed_input_saved_by_multiply_names_multiply(device):
     x = leaf([1.0, 2.0], device)
+    w = leaf([3.0, 4.0], device)
     y = x.exp()
-    z = y * 1  # multiply keeps y (for the gradient of its other operand)
+    z = y * w  # multiply keeps y for the gradient of w
     with gt.no_grad():
-        y.add_(1.0)
+        y.mul_(1.0)  # exp did not save this change's victim: only multiply can notice
     with pytest.raises(RuntimeError, match="gradient of 'multiply' was modified by an "
                                            "in-place operation"):
+        z.sum().backward()
+
+
+def test_multiply_by_a_constant_keeps_no_input(device):
+    """Only what a gradient needs is kept: ``y * 2`` needs 2 for y's gradient, not y (as
+    PyTorch), so changing y afterwards is caught only by the op that saved y (exp here)."""
+    x = leaf([1.0, 2.0], device)
+    y = x.exp()
+    z = y * 2.0
+    assert z.grad_fn.saved[1] == 2.0 and not isinstance(z.grad_fn.saved[0], gt.Tensor)
+    with gt.no_grad():
+        y.add_(1.0)
+    with pytest.raises(RuntimeError, match="gradient of 'exp' was modified"):
         z.sum().backward()
 
 

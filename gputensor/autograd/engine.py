@@ -28,12 +28,10 @@ class SavedAccessError(RuntimeError):
     """A derivative rule asked for a value its op did not declare in ``OpDef.save``."""
 
 
-class _Missing:
-    def __repr__(self):
-        return "<not saved: add the input to OpDef.save>"
-
-
-_MISSING = _Missing()
+# what ``ctx.inputs`` holds for an input the op did not save: a plain string, because a graph
+# holds many and a tuple of untracked objects (strings, numbers) leaves the cycle collector's
+# lists, where an instance of a class of ours would keep every saved-tuple tracked
+_MISSING = "<not saved: add the input to OpDef.save>"
 
 
 class Node:
@@ -188,8 +186,16 @@ def _save(node: Node, op, inputs, args, outputs) -> None:
     if which:
         saved = [_MISSING] * len(inputs)
         saved_versions = [None] * len(inputs)
+        targets = node.targets
+        # "others": input i is saved when an input other than i needs a gradient
+        needing = -1
+        if op.save_others:
+            needing = 0
+            for t in targets:
+                if t is not None:
+                    needing += 1
         for i in (range(len(inputs)) if which is True else which):
-            if i >= len(inputs):
+            if i >= len(inputs) or needing - (targets[i] is not None) == 0:
                 continue
             x = inputs[i]
             if type(x) in _TT:
@@ -232,22 +238,13 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
     pending: dict = {}     # node -> its gradient (one output) or [gradient per output]
     heap: list = []        # (-seq, node) of the nodes in pending
     leaf_grads: dict = {}  # id(leaf) -> [leaf, gradient]
-    wanted_nodes: dict = {}
-    wanted_leaves: set = set()
     captured: dict = {}
-    if capture:
-        for t in capture:
-            if t._node is not None:
-                wanted_nodes[(t._node, t._out_idx)] = t
-            else:
-                wanted_leaves.add(id(t))
+    wanted_nodes, wanted_leaves = _wanted(capture) if capture else (_NONE, _NONE)
     shared = set(map(id, grads))  # gradients someone else holds: never a leaf's .grad
     # the roots' gradients enter as if a rule had returned them for inputs ``roots``
-    targets, idxs, shapes = [], [], []
-    for t in roots:
-        targets.append(t if t._node is None else t._node)
-        idxs.append(None if t._node is None else t._out_idx)
-        shapes.append(t._data.shape)
+    targets = [t if t._node is None else t._node for t in roots]
+    idxs = [None if t._node is None else t._out_idx for t in roots]
+    shapes = [t._data.shape for t in roots]
     result, dtypes = grads, [None] * len(roots)
     prev_mode = _local.enabled
     _local.enabled = create_graph
@@ -256,12 +253,13 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
             for target, idx, g, shape, dtype in zip(targets, idxs, result, shapes, dtypes):
                 if target is None or g is None:
                     continue
-                if g._data.shape != shape:
+                data = g._data
+                if data.shape != shape:
                     g = sum_to(g, shape)
-                if g._data.dtype is not dtype and dtype is not None:
+                if data.dtype is not dtype and dtype is not None:
                     g = g.astype(dtype)
                 if idx is None:  # a leaf: its gradient has its dtype (not the promoted one)
-                    if g._data.dtype != target._data.dtype:
+                    if g._data.dtype is not target._data.dtype:
                         g = g.astype(target._data.dtype)
                     slot = leaf_grads.get(id(target))
                     if slot is None:
@@ -288,17 +286,36 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
                     captured[id(t)] = g if prev is None else add(prev, g)
             if not heap:
                 break
+            # the next node: check it, then call its derivative rule on its finished
+            # output gradient(s)
             node = heappop(heap)[1]
-            result = _run_rule(node, pending.pop(node), create_graph, wanted_nodes, captured,
-                               shared, add)
-            targets, idxs, shapes, dtypes = node.targets, node.idxs, node.shapes, node.dtypes
+            gs = pending.pop(node)
+            if node.retained is not None or wanted_nodes:
+                listed = gs if node.n_out > 1 else [gs]
+                _deliver(node, listed, wanted_nodes, captured, add)
+                shared.update(map(id, listed))
+            if node.saved_versions is not None or node.versions or node.freed:
+                _check_saved(node)
+            vjp = node.op.vjp
+            if vjp is None:
+                raise RuntimeError(f"'{node.op.name}' has no derivative rule; gradients "
+                                   "cannot flow through it")
+            node.create_graph = create_graph
+            result = vjp(node, gs if node.n_out == 1 else _fill(node, gs))
+            targets = node.targets
+            if result.__class__ is not tuple and result.__class__ is not list:
+                result = (result,)
+            if len(result) != len(targets):
+                raise RuntimeError(f"the derivative rule of '{node.op.name}' returned "
+                                   f"{len(result)} gradients for {len(targets)} inputs")
+            idxs, shapes, dtypes = node.idxs, node.shapes, node.dtypes
             if not retain_graph and node.op.save:
                 node.saved = node.saved_versions = node.out_arrays = None
                 node.function = node.residuals = None
                 node.versions = ()
                 node.freed = True
         for leaf, g in leaf_grads.values():
-            if id(leaf) in wanted_leaves:
+            if wanted_leaves and id(leaf) in wanted_leaves:
                 captured[id(leaf)] = g
             elif accumulate:
                 if leaf.grad is None:
@@ -310,7 +327,7 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
                     elif id(g) in shared or not _owns_memory(g._data):
                         leaf.grad = _own(g)
                     else:
-                        leaf.grad = _make(g._data, g._device)
+                        leaf.grad = g if g._node is None else _make(g._data, g._device)
                     shared.add(id(g))
                 else:
                     leaf.grad = add(leaf.grad, g)
@@ -319,13 +336,23 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
     return captured
 
 
-def _run_rule(node: Node, gs, create_graph: bool, wanted_nodes, captured, shared, add):
-    """Check the node (freed? inputs changed in place?) and call its derivative rule on the
-    finished output gradient(s) ``gs``; returns one gradient (or None) per input."""
-    if node.retained is not None or wanted_nodes:
-        listed = gs if node.n_out > 1 else [gs]
-        _deliver(node, listed, wanted_nodes, captured, add)
-        shared.update(map(id, listed))
+_NONE: dict = {}  # shared, never written: no tensors to capture
+
+
+def _wanted(capture) -> tuple:
+    """The tensors to capture as ({(node, output index): tensor}, {id(leaf)})."""
+    nodes, leaves = {}, set()
+    for t in capture:
+        if t._node is not None:
+            nodes[(t._node, t._out_idx)] = t
+        else:
+            leaves.add(id(t))
+    return nodes, leaves
+
+
+def _check_saved(node: Node) -> None:
+    """Raise if ``node``'s saved values were freed by an earlier backward or changed in
+    place since it was recorded."""
     if node.freed:
         raise RuntimeError(
             f"trying to backward through the graph a second time ({node.name()}): its saved "
@@ -335,33 +362,19 @@ def _run_rule(node: Node, gs, create_graph: bool, wanted_nodes, captured, shared
         for x, version in zip(node.saved, node.saved_versions):
             if version is not None and x._version is not None and x._version[0] != version:
                 _version_error(node, x._version, version)
-    versions = node.versions
-    if versions:
-        pairs = iter(versions)
-        for counter, version in zip(pairs, pairs):
-            if counter[0] != version:
-                _version_error(node, counter, version)
-    vjp = node.op.vjp
-    if vjp is None:
-        raise RuntimeError(f"'{node.op.name}' has no derivative rule; gradients cannot flow "
-                           "through it")
-    node.create_graph = create_graph
-    result = vjp(node, gs if node.n_out == 1 else _fill(node, gs))
-    if type(result) is not tuple and type(result) is not list:
-        result = (result,)
-    if len(result) != len(node.targets):
-        raise RuntimeError(f"the derivative rule of '{node.op.name}' returned {len(result)} "
-                           f"gradients for {len(node.targets)} inputs")
-    return result
+    pairs = iter(node.versions)
+    for counter, version in zip(pairs, pairs):
+        if counter[0] != version:
+            _version_error(node, counter, version)
 
 
 def _ones(t):
     """Ones shaped like ``t``: the seed of a scalar backward, built without the creation API."""
     backend = t._device.backend or get_backend(t._device)
     if backend.ctx is None:
-        return _make(backend.xp.ones(t._data.shape, dtype=t._data.dtype), t._device)
+        return _make(backend.ones(t._data.shape, t._data.dtype), t._device)
     with backend.ctx:
-        return _make(backend.xp.ones(t._data.shape, dtype=t._data.dtype), t._device)
+        return _make(backend.ones(t._data.shape, t._data.dtype), t._device)
 
 
 def _owns_memory(arr) -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 
 from ..tensor import Tensor
-from .engine import run_backward
+from .engine import _ones, run_backward
 from .mode import _local, is_grad_enabled
 
 _NONE, _ZERO = "none", "zero"
@@ -263,9 +263,8 @@ class GradientTape:
             if t._data.dtype.kind != "f":
                 raise TypeError(f"GradientTape: the target must be a float tensor to be "
                                 f"differentiated, got dtype {t.dtype}; cast it first")
-        if output_gradients is None:  # ones, made directly (this is on every gradient call)
-            return targets, [Tensor._make(t._device.backend.xp.ones_like(t._data), t._device)
-                             for t in targets]
+        if output_gradients is None:
+            return targets, [_ones(t) for t in targets]
         from ..creation import as_tensor, ones_like
 
         given = _flatten(output_gradients, "gradient")[0]

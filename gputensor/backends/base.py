@@ -41,6 +41,10 @@ class Backend:
         return functools.partial(op.fwd, self.xp)
 
     # -- arrays -------------------------------------------------------------------------
+    def ones(self, shape: tuple, dtype):
+        """An array of ones (every backward starts from one): ``xp.ones`` by default."""
+        return self.xp.ones(shape, dtype=dtype)
+
     def asarray(self, data, dtype=None):
         """An array of this backend holding ``data`` (copied only when needed)."""
         raise NotImplementedError

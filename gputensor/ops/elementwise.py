@@ -115,7 +115,7 @@ def _int_identity(f):
 # ``vjp(ctx, g)`` returns one gradient per input (None where none is needed); the engine sums
 # each back to its input's shape (broadcasting) and casts it to its dtype. Rules use gputensor
 # ops only, so they run on every backend and, under ``create_graph=True``, are differentiable
-# themselves. ``save`` names what a rule reads: "x0"/"x1"/"x*" (inputs), "out" (the output).
+# themselves. ``save`` names what a rule reads (``OpDef``): inputs, "others", "out".
 _SCALAR = (int, float, bool)
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -148,9 +148,9 @@ def _vjp_subtract(ctx, g):
 
 
 def _vjp_multiply(ctx, g):
-    x, y = ctx.inputs
-    n = ctx.needs
-    return (g * y if n[0] else None), (g * x if n[1] else None)
+    x, y = ctx.inputs  # saved only where the other input needs a gradient
+    t = ctx.targets
+    return (g * y if t[0] is not None else None), (g * x if t[1] is not None else None)
 
 
 def _vjp_divide(ctx, g):
@@ -463,7 +463,7 @@ add = _binary("add", "add", vjp=_vjp_add, cuda="(({0}) + ({1}))",
 subtract = _binary("subtract", "subtract", vjp=_vjp_subtract, kinds="iuf", cuda="(({0}) - ({1}))",
                    methods=("subtract", "sub"), doc="a - b, broadcasting.",
                    example="gt.subtract(gt.tensor([5, 7]), 2).tolist()\n    [3, 5]")
-multiply = _binary("multiply", "multiply", vjp=_vjp_multiply, save=("x*",),
+multiply = _binary("multiply", "multiply", vjp=_vjp_multiply, save=("others",),
                    cuda="(({0}) * ({1}))",
                    methods=("multiply", "mul"),
                    doc="a * b, broadcasting (logical and for bools).",

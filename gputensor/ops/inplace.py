@@ -115,7 +115,7 @@ def _check_view(t, op: str):
 def _saves_self(fn) -> bool:
     """Does the op behind public function ``fn`` keep its first input for backward?"""
     op = getattr(fn, "op", None)
-    return op is None or "x0" in op.save or "x*" in op.save
+    return op is None or op.save_inputs is True or 0 in op.save_inputs
 
 
 def _snapshot(t):

@@ -69,7 +69,9 @@ class OpDef:
       promoted: which inputs take part in promotion (``where``'s condition and ``gather``'s
         indices do not); the others pass through unchanged.
       cuda: C expression template over ``{0}``, ``{1}``...; None when there is none.
-      vjp / save: derivative rule and what it needs kept (autodiff).
+      vjp / save: derivative rule and what it needs kept (autodiff): "x0", "x1"... (those
+        inputs), "x*" (all), "others" (each input only when another one needs a gradient:
+        a product's rule reads b for a's gradient and a for b's), "out" (the outputs).
       domain: input values the tests draw: 'any' 'positive' 'unit' 'nonzero' 'int' 'bool'.
       samples: example attribute dicts the table-driven tests call the op with.
       ref: independent NumPy reference for tests (defaults to ``fwd`` on float64 NumPy).
@@ -99,7 +101,8 @@ class OpDef:
         self.fast_ok = self.policy != "any" and self.promoted == slice(None)
         # ``save`` read once for the engine: keep the outputs? which inputs (True: all)?
         self.save_out = "out" in self.save
-        self.save_inputs = True if "x*" in self.save else tuple(
+        self.save_others = "others" in self.save
+        self.save_inputs = True if "x*" in self.save or self.save_others else tuple(
             int(s[1:]) for s in self.save if s[0] == "x" and s[1:].isdigit())
 
     def __repr__(self) -> str:
