@@ -108,14 +108,16 @@ _next_seq = Node._seq.__next__
 def record(op, inputs, attrs, args, outputs, residuals=None) -> None:
     """Link ``outputs`` of ``op`` to a new Node when an input requires grad (called by apply);
     ``residuals``: what the forward kept for the rule (``ops.opdef.Residuals``)."""
-    for o in outputs:
-        if o._data.dtype.kind == "f":
-            break
-    else:
-        return  # integer and bool results (argmax, comparisons) carry no gradient
+    out = outputs[0]
+    if out._data.dtype.kind != "f":
+        for o in outputs:
+            if o._data.dtype.kind == "f":
+                break
+        else:
+            return  # integer and bool results (argmax, comparisons) carry no gradient
     targets, idxs, shapes, dtypes = [], [], [], []
     for x, a in zip(inputs, args):
-        if type(x) in _TT and x._requires_grad and x._data.dtype.kind == "f":
+        if type(x) in _TT and x._requires_grad:  # (only float tensors require grad)
             node = x._node
             if node is None:
                 targets.append(x)
@@ -139,7 +141,7 @@ def record(op, inputs, attrs, args, outputs, residuals=None) -> None:
     node.targets, node.idxs = tuple(targets), tuple(idxs)
     node.shapes, node.dtypes = tuple(shapes), tuple(dtypes)
     node.n_out = len(outputs)
-    node.device = outputs[0]._device
+    node.device = out._device
     node.seq = _next_seq()
     node.retained = node.function = node.saved = node.saved_versions = node.out_arrays = None
     node.residuals = residuals
@@ -148,7 +150,6 @@ def record(op, inputs, attrs, args, outputs, residuals=None) -> None:
     if op.save:
         _save(node, op, inputs, args, outputs)
     if node.n_out == 1:
-        out = outputs[0]
         node.out_shapes = (out._data.shape,)
         out._node, out._requires_grad = node, True
         if out._version is not None:  # a view: remember the storage history it saw

@@ -78,7 +78,7 @@ class GradientTape:
 
     @property
     def _recording(self) -> bool:
-        return any(t is self for t in _local.tapes)
+        return self in _local.tapes  # (tapes compare by identity)
 
     @contextlib.contextmanager
     def stop_recording(self):
@@ -177,6 +177,8 @@ class GradientTape:
         self._check_sources(flat)
         grads = self._run(targets, seeds, flat, retain=None)
         self._finish()
+        if mode is _NONE:
+            return rebuild(grads)
         return rebuild([_fill_unconnected(g, s, mode) for g, s in zip(grads, flat)])
 
     def jacobian(self, target, sources, unconnected_gradients: str = _NONE):
@@ -342,6 +344,8 @@ class GradientTape:
 
 
 def _unconnected(mode) -> str:
+    if mode is _NONE:
+        return mode
     m = str(getattr(mode, "value", mode)).lower()
     if m not in (_NONE, _ZERO):
         raise ValueError(f"GradientTape: unconnected_gradients must be 'none' or 'zero', got "
