@@ -201,6 +201,27 @@ def test_direct_broadcast_errors_are_numpys(shape, target):
     assert str(got.value) == str(want.value)
 
 
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int8", "bool", "complex64"])
+@pytest.mark.parametrize("shape", [(), (1,), (2, 3), (0, 4)])
+def test_numpy_backend_ones_is_np_ones(dtype, shape):
+    from gputensor.backends.base import Backend
+    from gputensor.backends.numpy_backend import NumpyBackend
+
+    want = np.ones(shape, dtype=dtype)
+    for backend in (NumpyBackend(), Backend()):  # the override and the default
+        got = backend.ones(shape, np.dtype(dtype))
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_array_equal(got, want)
+        assert got.flags.writeable and got.flags.owndata
+
+
+def test_numpy_backend_ones_refuses_a_negative_shape():
+    from gputensor.backends.numpy_backend import NumpyBackend
+
+    with pytest.raises(ValueError, match="negative dimensions"):
+        NumpyBackend().ones((2, -1), np.dtype("float32"))
+
+
 @pytest.mark.parametrize("dtype", ["float16", "float32", "int64", "bool"])
 @pytest.mark.parametrize("kw", [{}, {"axis": None}, {"axis": (0,)}, {"axis": (1, 0)},
                                 {"axis": ()}, {"axis": (1,), "keepdims": True}])

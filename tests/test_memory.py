@@ -45,6 +45,22 @@ def test_saved_tensors_are_released_by_backward(device):
         assert y.grad_fn is not None  # the nodes themselves live as long as y
 
 
+@pytest.mark.parametrize("constant_first", [False, True])
+def test_a_product_keeps_only_the_operand_a_gradient_needs(device, constant_first):
+    """``h * c`` with a constant ``c``: h's gradient needs c, not h, so the graph does not
+    keep h alive (as PyTorch); the gradient is still right."""
+    x = gt.tensor([1.0, 2.0, 3.0], requires_grad=True, device=device)
+    c = gt.tensor([4.0, 5.0, 6.0], device=device)
+    with _no_cycle_collector():
+        h = x * 2
+        y = (c * h if constant_first else h * c).sum()
+        ref = weakref.ref(h)
+        del h
+        assert ref() is None
+        y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [8.0, 10.0, 12.0])
+
+
 def test_retain_graph_keeps_the_saved_tensors(device):
     x = gt.tensor([1.0, 2.0], requires_grad=True, device=device)
     with _no_cycle_collector():
