@@ -522,3 +522,27 @@ def test_docstring_examples(name):
         runner.run(test)
     result = runner.summarize(verbose=False)
     assert result.failed == 0, f"{result.failed} docstring example(s) of {name} are wrong"
+
+
+# -- what a rule may read -------------------------------------------------------------------------
+def _reads_unsaved_vjp(ctx, g):
+    return g * ctx.inputs[1], None  # input 1 was not declared in save
+
+
+def _reads_out_vjp(ctx, g):
+    return g * ctx.out, None
+
+
+@pytest.mark.parametrize("vjp, save, error, words", [
+    (_reads_unsaved_vjp, ("x0",), TypeError, "not saved: add the input to OpDef.save"),
+    (_reads_out_vjp, ("x0",), RuntimeError, "does not list 'out' in OpDef.save"),
+])
+def test_a_rule_reading_what_its_op_did_not_save_is_told_so(vjp, save, error, words):
+    from gputensor.ops import OpDef, apply
+
+    op = OpDef("test_undeclared", lambda xp, a, b: a * b, arity=2, kinds="f", vjp=vjp,
+               save=save)
+    x = gt.tensor([1.0, 2.0], requires_grad=True)
+    y = apply(op, x, gt.tensor([3.0, 4.0]))
+    with pytest.raises(error, match=words.replace("(", r"\(")):
+        y.sum().backward()
