@@ -240,12 +240,14 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
     heap: list = []        # (-seq, node) of the nodes in pending
     leaf_grads: dict = {}  # id(leaf) -> [leaf, gradient]
     captured: dict = {}
-    wanted_nodes, wanted_leaves = _wanted(capture) if capture else (_NONE, _NONE)
+    wanted_nodes, wanted_leaves = _wanted(capture) if capture else (_NO_CAPTURE, _NO_CAPTURE)
     shared = set(map(id, grads))  # gradients someone else holds: never a leaf's .grad
     # the roots' gradients enter as if a rule had returned them for inputs ``roots``
-    targets = [t if t._node is None else t._node for t in roots]
-    idxs = [None if t._node is None else t._out_idx for t in roots]
-    shapes = [t._data.shape for t in roots]
+    targets, idxs, shapes = [], [], []
+    for t in roots:
+        targets.append(t if t._node is None else t._node)
+        idxs.append(None if t._node is None else t._out_idx)
+        shapes.append(t._data.shape)
     result, dtypes = grads, [None] * len(roots)
     prev_mode = _local.enabled
     _local.enabled = create_graph
@@ -337,7 +339,7 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
     return captured
 
 
-_NONE: dict = {}  # shared, never written: no tensors to capture
+_NO_CAPTURE: dict = {}  # shared, never written: no tensors to capture
 
 
 def _wanted(capture) -> tuple:

@@ -50,8 +50,10 @@ def _broadcast_to(x: np.ndarray, shape) -> np.ndarray:
     """``np.broadcast_to`` (a read-only view) built directly for a C-contiguous input.
 
     Every reduction's and broadcast's backward expands a gradient this way, and NumPy's
-    routine spends ~2 us in Python-level checks; this takes ~0.3 us. Other inputs, and shapes
-    that do not broadcast (for NumPy's error message), go to ``np.broadcast_to``.
+    routine spends ~1.7 us in Python-level checks; this takes ~0.6 us (a 0-d gradient, the
+    common case after a full reduction, has a branch of its own: 0.2 us less than the
+    loop). Other inputs, and shapes that do not broadcast (for NumPy's error message), go
+    to ``np.broadcast_to``.
 
     >>> _broadcast_to(np.ones(3), (2, 3)).strides
     (0, 8)

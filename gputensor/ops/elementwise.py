@@ -149,8 +149,8 @@ def _vjp_subtract(ctx, g):
 
 def _vjp_multiply(ctx, g):
     x, y = ctx.inputs  # saved only where the other input needs a gradient
-    t = ctx.targets
-    return (g * y if t[0] is not None else None), (g * x if t[1] is not None else None)
+    n = ctx.needs
+    return (g * y if n[0] else None), (g * x if n[1] else None)
 
 
 def _vjp_divide(ctx, g):
