@@ -259,6 +259,31 @@ def test_forward_returning_its_input_does_not_relink_it(device):
     assert a.grad.tolist() == [5.0]
 
 
+def test_a_leaf_grad_is_never_a_tensor_the_backward_returned_and_keeps(device):
+    """A custom backward may hand back a tensor it holds (here its saved input); the leaf's
+    ``.grad`` must be a tensor of its own, so that zeroing it (as optimizers do) leaves the
+    saved tensor alone."""
+
+    class PassSaved(Function):
+        @staticmethod
+        def forward(ctx, x, w):
+            ctx.save_for_backward(w)
+            return x * w
+
+        @staticmethod
+        def backward(ctx, g):
+            (w,) = ctx.saved_tensors
+            return w, None  # d(sum(x*w))/dx, with g == 1
+
+    x = gt.tensor([1.0, 2.0], requires_grad=True, device=device)
+    w = gt.tensor([3.0, 4.0], device=device)
+    PassSaved.apply(x, w).sum().backward()
+    assert x.grad is not w
+    x.grad.zero_()
+    assert _np(w).tolist() == [3.0, 4.0]
+    assert _np(x.grad).tolist() == [0.0, 0.0]
+
+
 def test_mark_non_differentiable(device):
     class WithIndex(Function):
         @staticmethod

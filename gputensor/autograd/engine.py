@@ -312,6 +312,8 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
                 raise RuntimeError(f"the derivative rule of '{node.op.name}' returned "
                                    f"{len(result)} gradients for {len(targets)} inputs")
             idxs, shapes, dtypes = node.idxs, node.shapes, node.dtypes
+            if node.function is not None:  # a custom backward may return tensors it keeps
+                shared.update(map(id, result))
             if not retain_graph and node.op.save:
                 node.saved = node.saved_versions = node.out_arrays = None
                 node.function = node.residuals = None
