@@ -74,6 +74,9 @@ class Tensor:
     _retains_grad = False
     _out_idx = 0  # which output of its grad_fn this tensor is
     _hist_version = 0  # the storage's history version when grad_fn was set
+    # a view made by a view op: (the tensor it was taken from, op, attrs, output index or
+    # None); what an in-place change through the view needs to rewrite the base's history
+    _view_of = None
     name = None
 
     def __init_subclass__(cls, **kwargs):

@@ -3,7 +3,8 @@
 1. An in-place op on a leaf that requires grad raises unless under ``gt.no_grad()``.
 2. On a non-leaf (or with a value that requires grad) it is recorded: the tensor is re-linked
    to the op's node and gradients equal those of the same computation written out of place.
-   Through a view it raises instead (documented limitation).
+   Through a view, the tensor the view was taken from is re-linked (PyTorch's CopySlices);
+   a view of a leaf that requires grad refuses.
 3. Changing a tensor a recorded node saved makes backward raise, naming the op.
 """
 
@@ -309,51 +310,183 @@ def test_untracked_in_place_stays_cheap_and_plain(device):
 
 
 # -- views ----------------------------------------------------------------------------------------
-VIEW_CHANGES = {
-    "add_": lambda v, w: v.add_(w),
-    "__imul__": lambda v, w: v.__imul__(w),
-    "setitem": lambda v, w: v.__setitem__(0, w[0]),
-    "copy_": lambda v, w: v.copy_(w),
+# each case: (in-place through a view, out-of-place), both taking x (2, 3) and w (3,)
+def _iadd_row(x, w):
+    y = x * 2
+    y[0] += w  # Python: y[0].__iadd__(w), then y.__setitem__(0, ...)
+    return y
+
+
+def _iadd_element(x, w):
+    y = x * 2
+    y[0, 1] += w[2]  # a 0-d view
+    return y
+
+
+def _chained_setitem(x, w):
+    y = x * 2
+    y[0][1] = w[0] * 3
+    return y
+
+
+def _two_views(x, w):
+    y = x * 2
+    a, b = y[0], y[1]  # b is taken before the change through a: it is taken again
+    a.mul_(w)
+    return b * 3 + a
+
+
+def _base_changed_after_view(x, w):
+    y = x * 2
+    v = y[:, 1]
+    y.mul_(w)  # the base itself: v shows the new values and follows the new history
+    return v * v
+
+
+def _self_product_of_view(x, w):
+    y = x * x  # (exp would keep y itself for its gradient: changing it would raise)
+    v = y[:, 1:]
+    v.mul_(v)
+    return y * w
+
+
+def _constant_buffer(x, w):
+    buf = gt.zeros(2, 3, dtype=gt.float64, device=x.device)
+    buf[0].copy_(w)
+    buf.T.add_(gt.ones(3, 2, dtype=gt.float64, device=x.device) * x[0, 0])
+    return buf
+
+
+def _row(x, i, value):
+    """x with row i replaced (out of place)."""
+    rows = [x[0], x[1]]
+    rows[i] = value
+    return gt.stack(rows)
+
+
+VIEW_CASES = {
+    "add_ on a row": (lambda x, w: _ret((y := x * 2), y[0].add_(w)),
+                      lambda x, w: _row(x * 2, 0, x[0] * 2 + w)),
+    "y[0] += w": (_iadd_row, lambda x, w: _row(x * 2, 0, x[0] * 2 + w)),
+    "y[0, 1] += w[2]": (_iadd_element, lambda x, w: _row(x * 2, 0, gt.stack(
+        [x[0, 0] * 2, x[0, 1] * 2 + w[2], x[0, 2] * 2]))),
+    "y[0][1] = v": (_chained_setitem, lambda x, w: _row(x * 2, 0, gt.stack(
+        [x[0, 0] * 2, w[0] * 3, x[0, 2] * 2]))),
+    "mul_ keeps the old row": (lambda x, w: _ret((y := x * 2), y[1].__imul__(w)),
+                               lambda x, w: _row(x * 2, 1, x[1] * 2 * w)),
+    "column through .T": (lambda x, w: _ret((y := x * 2), y.T[1].mul_(w[:2])),
+                          lambda x, w: gt.stack([x[:, 0] * 2, x[:, 1] * 2 * w[:2],
+                                                 x[:, 2] * 2], axis=1)),
+    "every other of a flat view": (
+        lambda x, w: _ret((y := x * 2), y.reshape(6)[::2].exp_()),
+        lambda x, w: gt.stack([gt.exp(f) if i % 2 == 0 else f
+                               for i, f in enumerate(gt.unstack((x * 2).reshape(6)))]
+                              ).reshape(2, 3)),
+    "an output of unstack": (lambda x, w: _ret((y := x * 2), gt.unstack(y)[1].sub_(w)),
+                             lambda x, w: _row(x * 2, 1, x[1] * 2 - w)),
+    "a row of a flipped view": (lambda x, w: _ret((y := x * 2), y.flip(1)[0].mul_(w)),
+                                lambda x, w: _row(x * 2, 0, x[0] * 2 * w.flip(0))),
+    "views taken before are retaken": (_two_views, lambda x, w: x[1] * 6 + x[0] * 2 * w),
+    "base changed after the view": (_base_changed_after_view,
+                                    lambda x, w: (x[:, 1] * 2 * w[1]) ** 2),
+    "a view times itself": (_self_product_of_view, lambda x, w: gt.concat(
+        [x[:, :1] ** 2, x[:, 1:] ** 4], axis=1) * w),
+    "constant buffer, values that need grad": (
+        _constant_buffer, lambda x, w: gt.stack([w, w * 0]) + x[0, 0]),
 }
 
 
-@pytest.mark.parametrize("name", list(VIEW_CHANGES))
-def test_in_place_on_view_of_graph_tensor_raises(name, device):
-    x = leaf(np.arange(6.0).reshape(2, 3), device)
+def _ret(t, _):
+    return t
+
+
+def _view_leaves(device):
+    return (leaf([[0.5, -1.2, 2.0], [1.5, 0.25, -0.75]], device),
+            leaf([1.5, 2.0, 3.0], device))
+
+
+@pytest.mark.parametrize("name", list(VIEW_CASES))
+def test_in_place_through_a_view_matches_out_of_place(name, device):
+    inplace, reference = VIEW_CASES[name]
+    x, w = _view_leaves(device)
+    got = inplace(x, w)
+    x2, w2 = _view_leaves(device)
+    want = reference(x2, w2)
+    close(got, host(want))
+    seed = gt.tensor(np.linspace(-1.0, 2.0, want.numel()).reshape(want.shape),
+                     dtype=gt.float64, device=device)
+    g = grad(got, [x, w], grad_outputs=seed, allow_unused=True)
+    r = grad(want, [x2, w2], grad_outputs=seed, allow_unused=True)
+    for gi, ri in zip(g, r):
+        if ri is None:
+            assert gi is None or not host(gi).any()
+        else:
+            close(gi, host(ri))
+
+
+@pytest.mark.parametrize("name", ["y[0] += w", "mul_ keeps the old row", "column through .T",
+                                  "views taken before are retaken", "a view times itself"])
+def test_in_place_through_a_view_passes_gradcheck(name, device):
+    """First and second derivatives against central differences (an independent check)."""
+    inplace, _ = VIEW_CASES[name]
+    x, w = _view_leaves(device)
+    assert gt.autograd.gradcheck(lambda a, b: inplace(a, b), [x, w])
+    assert gt.autograd.gradcheck(lambda a: grad((inplace(a, w) ** 2).sum(), [a],
+                                                create_graph=True)[0], [x])
+
+
+def test_in_place_through_a_view_relinks_the_base(device):
+    x, w = _view_leaves(device)
+    y = x * 2
+    row = y[0]
+    first = y.grad_fn
+    row.add_(w)
+    assert y.grad_fn is not first and not y.is_leaf
+    assert row.grad_fn.name() == "GetitemBackward"
+    close(row, host(x[0] * 2 + w))
+    close(y[0], host(row))  # one storage
+
+
+def test_in_place_through_a_view_under_a_tape(device):
+    x = gt.Variable(np.array([[1.0, 2.0], [3.0, 4.0]]), dtype=gt.float64)
+    with gt.GradientTape() as tape:
+        y = x * 1
+        y[:, 0] *= x[:, 1]
+        s = y.sum()
+    close(tape.gradient(s, x), [[2.0, 2.0], [4.0, 4.0]])
+
+
+def test_in_place_through_a_view_of_a_leaf_that_requires_grad_raises(device):
     w = leaf([1.0, 2.0, 3.0], device)
-    y = x * 1
-    view = y[0]
-    before, v0 = host(y).copy(), version(y)
-    with pytest.raises(RuntimeError, match=rf"{name}: in-place change of a view while "
-                                           r"autograd records it .* not supported.*"
-                                           r"base\[idx\] = base\[idx\] \+ value"):
-        VIEW_CHANGES[name](view, w)
+    v0 = version(w)
+    for change in (lambda: w[0].add_(1.0), lambda: w[1:].mul_(w[1:].detach()),
+                   lambda: w.T.__setitem__(0, 5.0)):
+        with pytest.raises(RuntimeError, match=r"a view of a leaf tensor that requires grad "
+                                               r"cannot be changed in place"):
+            change()
+    assert w.tolist() == [1.0, 2.0, 3.0] and version(w) == v0 and w.is_leaf
+
+
+def test_in_place_on_memory_shared_without_a_view_op_raises(device):
+    x, w = _view_leaves(device)
+    y = x * 2
+    d = y[0].detach()  # shares y's memory, but no view op links it to y's history
+    before = host(y).copy()
+    with pytest.raises(RuntimeError, match=r"add_: in-place change of a tensor that shares "
+                                           r"memory with another .* no view op made it"):
+        d.add_(w)
     np.testing.assert_array_equal(host(y), before)
-    assert version(y) == v0
 
 
-def test_in_place_on_view_of_constant_with_grad_value_raises(device):
-    w = leaf([1.0, 2.0, 3.0], device)
-    buf = gt.zeros(2, 3, dtype=gt.float64, device=device)
-    with pytest.raises(RuntimeError, match="copy_: in-place change of a view"):
-        buf[0].copy_(w)
-    with pytest.raises(RuntimeError, match="add_: in-place change of a view"):
-        buf.T.add_(gt.ones(3, 2, dtype=gt.float64, device=device) * w[0])
-    assert not host(buf).any()
-    buf[0] = w  # through the base: recorded
-    buf.sum().backward()
-    close(w.grad, [1.0, 1.0, 1.0])
-
-
-def test_chained_index_assignment_on_graph_tensor_raises(device):
-    y = leaf([[1.0, 2.0], [3.0, 4.0]], device) * 1
-    with pytest.raises(RuntimeError, match="setitem: in-place change of a view"):
-        y[0][1] = 5.0
-    with pytest.raises(RuntimeError, match=r"__iadd__: in-place change of a view"):
-        y[0] += 1.0  # Python runs y[0].__iadd__(1.0) before y.__setitem__
-    y[0, 1] = 5.0  # one index: fine
-    y[1] = y[1] + 1.0  # the supported spelling of y[1] += 1
-    assert y.tolist() == [[1.0, 5.0], [4.0, 5.0]]
+def test_using_memory_shared_without_a_view_op_after_a_recorded_change_raises(device):
+    x, w = _view_leaves(device)
+    y = x * 2
+    v = y[0]
+    v._view_of = None  # as if no view op had made it: its history cannot be taken again
+    y.mul_(2.0)
+    with pytest.raises(RuntimeError, match=r"multiply: an input shares memory with a tensor "
+                                           r"that was changed in place"):
+        v * 2
 
 
 def test_views_are_fine_without_grad(device):

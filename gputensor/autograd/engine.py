@@ -124,7 +124,7 @@ def record(op, inputs, attrs, args, outputs, residuals=None) -> None:
                 idxs.append(None)
             else:
                 if x._version is not None and x._version[1] != x._hist_version:
-                    _stale_error(op, x)
+                    node = _refresh(op, x)
                 targets.append(node)
                 idxs.append(x._out_idx)
         else:
@@ -165,11 +165,19 @@ def record(op, inputs, attrs, args, outputs, residuals=None) -> None:
         tape._record(node)
 
 
-def _stale_error(op, x):
-    raise RuntimeError(
-        f"{op.name}: an input is a view whose base was changed in place by a recorded op "
-        "after the view was taken; its gradient would be wrong: take the view again after "
-        "the in-place change")
+def _refresh(op, x) -> Node:
+    """``x`` is a view whose base got a new history (an in-place change recorded after the
+    view was taken): take the view again from the base's new history, as PyTorch does, and
+    return its node. A tensor sharing memory without a known base cannot be retaken."""
+    if x._view_of is None:
+        raise RuntimeError(
+            f"{op.name}: an input shares memory with a tensor that was changed in place by a "
+            "recorded op after they were linked, and it was not made by a view op, so its "
+            "gradient would be wrong: clone() it before the change")
+    from ..ops.inplace import retake_view
+
+    retake_view(x)
+    return x._node
 
 
 def _save(node: Node, op, inputs, args, outputs) -> None:

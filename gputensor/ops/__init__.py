@@ -105,6 +105,7 @@ def _apply_fast(op: OpDef, impl, inputs, args, attrs):
     t._device = a._device
     if op.view and r.base is not None and (r.base is x or r.base is x.base):
         t._version = a._version_counter()
+        t._view_of = (a, op, attrs, None)
     for i in inputs:
         if i._requires_grad:
             if _local_grad_enabled():
@@ -279,7 +280,7 @@ def _apply(op: OpDef, inputs, attrs):
         if key is not None:  # (the forward's Residuals come back on the fast paths too)
             device.fast.setdefault(op, {})[key] = impl
     result = _wrap_all(op, out, device, backend, compute, tensors[0] if op.view and tensors
-                       else None)
+                       else None, attrs)
     for t in tensors:
         if t._requires_grad and autograd.is_grad_enabled():
             autograd.record(op, inputs, attrs, args,
@@ -310,15 +311,16 @@ def _fast_key(op: OpDef, inputs, compute):
     return None
 
 
-def _wrap_all(op, out, device, backend, compute, base):
-    """Backend result(s) as Tensor(s) of the op's output dtype; a list for tuple results."""
+def _wrap_all(op, out, device, backend, compute, base, attrs=_EMPTY):
+    """Backend result(s) as Tensor(s) of the op's output dtype; a list for tuple results.
+    ``base``: the input a view op's results may be views of (None for other ops)."""
     want = op.out_dtype(compute) if op.out_dtype is not None else None
     if isinstance(out, (tuple, list)):
-        return [_wrap(o, device, backend, want, base) for o in out]
-    return _wrap(out, device, backend, want, base)
+        return [_wrap(o, device, backend, want, base, (op, attrs, i)) for i, o in enumerate(out)]
+    return _wrap(out, device, backend, want, base, (op, attrs, None))
 
 
-def _wrap(arr, device, backend, want, base):
+def _wrap(arr, device, backend, want, base, how=None):
     xp = backend.xp
     if not isinstance(arr, xp.ndarray):
         arr = xp.asarray(arr)
@@ -331,6 +333,7 @@ def _wrap(arr, device, backend, want, base):
     if base is not None and arr.base is not None and (
             arr.base is base._data or arr.base is base._data.base):
         t._version = base._version_counter()
+        t._view_of = (base, *how)
     return t
 
 

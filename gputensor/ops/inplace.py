@@ -18,12 +18,14 @@ Autograd, as PyTorch:
   first so the node keeps it. ``t[idx] = v`` is recorded as the ``index_put`` row (the
   gradient of the old value is zero at ``idx``; ``v`` gets the gradient at ``idx``, summed
   over broadcasting), ``copy_``/``fill_``/``zero_`` as ``index_put`` at ``...``.
-- Not supported: in-place changes through a *view* (``t[0].add_(1)``, ``t.T.mul_(2)``, and
-  so ``t[0] += 1``, which Python runs as ``t[0].__iadd__(1)`` first) when the view or the
-  value requires grad: they raise ``RuntimeError`` (PyTorch rewrites the base's history;
-  gputensor does not). Write through the base instead (``t[0] = t[0] + 1``), ``clone()``
-  first, or change it under ``gt.no_grad()``. Views taken *before* an in-place change of
-  their base keep their old history: use them before the change or take them again after.
+- Through a *view* (``t[0].add_(1)``, ``t.T.mul_(2)``, and so ``t[0] += 1``, which Python
+  runs as ``t[0].__iadd__(1)`` first): the tensor the view was taken from (through any
+  chain of view ops) is re-linked, as PyTorch's CopySlices: its new history is its old one
+  with the changed values put where the view looks (``index_put`` at the view's positions),
+  and the view becomes the same view of it. Other views of it taken before are taken again
+  from the new history when a recorded op next uses them. A view of a leaf that requires
+  grad refuses the change (it would change the leaf), as does a tensor that shares memory
+  without a view op having made it (``detach()``).
 - Changing a tensor that a recorded node saved makes that backward raise ``RuntimeError``
   naming the op (version counters), instead of returning a wrong gradient.
 """
@@ -102,14 +104,101 @@ def _is_view(t) -> bool:
     return t._node is None or t._node.op.view
 
 
+def _view_root(t):
+    """The tensor a view was (directly or through other views) taken from, and the view
+    ops from it to ``t`` as ``[(op, attrs, output index or None), ...]``."""
+    chain = []
+    while t._view_of is not None:
+        t, *how = t._view_of
+        chain.append(how)
+    chain.reverse()
+    return t, chain
+
+
 def _check_view(t, op: str):
-    if _is_view(t):
+    """Refuse, before anything changes, a recorded in-place change through a view that
+    cannot be recorded: a view of a leaf that requires grad (as PyTorch), or a tensor that
+    shares memory with one it does not know (no view op made it)."""
+    if not _is_view(t):
+        return
+    if t._view_of is None:
         raise RuntimeError(
-            f"{op}: in-place change of a view while autograd records it (the view or the "
-            "value requires grad) is not supported: the tensor the view was taken from "
-            "would not see it in its history (this includes base[idx] += value). Write "
-            "through that tensor instead (base[idx] = base[idx] + value), clone() the view "
-            "first, or do it under gt.no_grad()")
+            f"{op}: in-place change of a tensor that shares memory with another while autograd "
+            "records it (the tensor or the value requires grad), and no view op made it, so "
+            "the other tensor's history cannot be rewritten; clone() it first, or do it under "
+            "gt.no_grad()")
+    root, _ = _view_root(t)
+    if root._requires_grad and root._node is None:
+        raise RuntimeError(
+            f"{op}: a view of a leaf tensor that requires grad cannot be changed in place "
+            "(the change would go into the leaf); clone() the leaf first, or wrap the update "
+            "in gt.no_grad()")
+
+
+def _replay(x, chain):
+    """Apply the view ops of ``chain`` (from ``_view_root``) to ``x``: the same view of it."""
+    for op, attrs, i in chain:
+        x = apply(op, x, **attrs)
+        if i is not None:
+            x = x[i]
+    return x
+
+
+def _rebase(view, result) -> None:
+    """After ``result`` was written into ``view``: the tensor it was taken from (its root)
+    now stands in the graph for its old value with ``result`` put where the view looks, as
+    PyTorch's CopySlices; the view becomes that view of the new root. Other views of the
+    root taken before are taken again when a recorded op uses them (``retake_view``)."""
+    from .movement import reshape
+
+    root, chain = _view_root(view)
+    with autograd.no_grad():  # which elements of the root the view holds, as flat positions
+        positions = _replay(Tensor._make(get_backend(root._device).xp.arange(
+            root._data.size).reshape(root._data.shape), root._device), chain)._data
+    if result._data.dtype != root._data.dtype:
+        result = ew.cast(result, root.dtype)
+    old = Tensor._make(root._data, root._device)  # the root's old history (its data: any)
+    old._node, old._out_idx, old._requires_grad = root._node, root._out_idx, root._requires_grad
+    new = apply(_INDEX_PUT, reshape(old, (-1,)), result, index=positions)
+    _relink(root, reshape(new, root.shape))
+    retake_view(view)
+
+
+def retake_view(view) -> None:
+    """Link ``view`` to the view ops applied to its root's current history (after the root
+    got a new one; the view's values are the root's memory already)."""
+    root, chain = _view_root(view)
+    fresh = _replay(root, chain)
+    _adopt(view, fresh._node, fresh._out_idx)
+    view._hist_version = root._version_counter()[1]
+
+
+def _relink(t, result) -> None:
+    """After ``result`` was written into ``t``: ``t`` now stands for ``result`` in the graph
+    (through its root when ``t`` is a view: ``_rebase``)."""
+    from ..tensor import Tensor
+
+    if t._view_of is not None and _is_view(t):
+        return _rebase(t, result)
+    if isinstance(result, Tensor) and result._requires_grad and result._node is not None:
+        _adopt(t, result._node, result._out_idx)
+    else:  # the new value does not depend differentiably on anything: t is a constant now
+        _adopt(t, None, 0)
+    counter = t._version_counter()
+    counter[1] += 1  # a new history for this storage: views taken before it are retaken
+    t._hist_version = counter[1]
+
+
+def _adopt(t, node, idx: int) -> None:
+    """``t`` becomes output ``idx`` of ``node`` (None: a constant); ``.grad`` of a tensor
+    that retains it follows."""
+    old_node, old_idx = t._node, t._out_idx
+    t._node, t._out_idx, t._requires_grad = node, idx, node is not None
+    if t._retains_grad and old_node is not None:  # .grad follows the newest version
+        if old_node.retained:
+            old_node.retained.pop(old_idx, None)
+        if node is not None:
+            t.retain_grad()
 
 
 def _saves_self(fn) -> bool:
@@ -127,25 +216,6 @@ def _snapshot(t):
     if t._requires_grad:
         s._node, s._out_idx, s._requires_grad = t._node, t._out_idx, True
     return s
-
-
-def _relink(t, result) -> None:
-    """After ``result`` was written into ``t``: ``t`` now stands for ``result`` in the graph."""
-    from ..tensor import Tensor
-
-    old_node, old_idx = t._node, t._out_idx
-    if isinstance(result, Tensor) and result._requires_grad and result._node is not None:
-        t._node, t._out_idx, t._requires_grad = result._node, result._out_idx, True
-    else:  # the new value does not depend differentiably on anything: t is a constant now
-        t._node, t._out_idx, t._requires_grad = None, 0, False
-    counter = t._version_counter()
-    counter[1] += 1  # a new history for this storage: views taken before it are stale
-    t._hist_version = counter[1]
-    if t._retains_grad and old_node is not None:  # .grad follows the newest version
-        if old_node.retained:
-            old_node.retained.pop(old_idx, None)
-        if t._node is not None:
-            t.retain_grad()
 
 
 def _commit(t, result, op: str) -> "Tensor":
@@ -310,7 +380,7 @@ def _put_tracked(t, index, value, op: str) -> None:
 def setitem(t, index, value) -> None:
     """``t[index] = value``: writes in place, broadcasting ``value``. Under autograd (``t``
     or ``value`` requires grad) it is recorded: gradients reach ``value`` and the rest of
-    ``t``'s old value (see the module docstring; not through a view).
+    ``t``'s old value (see the module docstring; through a view too).
 
     >>> t = gt.zeros(3); t[1:] = 5; t.tolist()
     [0.0, 5.0, 5.0]
