@@ -847,15 +847,21 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return apply(LINEAR, x, weight, _as_tensor(bias))
 
 
+def _loss(op: OpDef, fn: str, input, target, reduction, **attrs) -> Tensor:
+    """``op`` (a loss row) of ``input`` and ``target``, the target moved to the input's
+    device and ``reduction`` checked in ``fn``'s name: the body the loss functions share."""
+    input = _as_tensor(input)
+    target = _as_tensor(target, input.device)
+    return apply(op, input, target, **attrs, reduction=_reduction(fn, reduction))
+
+
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Mean squared error ``(input - target) ** 2``, reduced; shapes must be equal.
 
     >>> gt.nn.functional.mse_loss(gt.tensor([1., 2.]), gt.tensor([1., 4.])).item()
     2.0
     """
-    input = _as_tensor(input)
-    target = _as_tensor(target, input.device)
-    return apply(MSE_LOSS, input, target, reduction=_reduction("mse_loss", reduction))
+    return _loss(MSE_LOSS, "mse_loss", input, target, reduction)
 
 
 def nll_loss(input: Tensor, target: Tensor, ignore_index: int = -100,
@@ -869,10 +875,8 @@ def nll_loss(input: Tensor, target: Tensor, ignore_index: int = -100,
     >>> gt.nn.functional.nll_loss(gt.tensor([[-1., -2.]]), gt.tensor([1])).item()
     2.0
     """
-    input = _as_tensor(input)
-    target = _as_tensor(target, input.device)
-    return apply(NLL_LOSS, input, target, ignore_index=operator.index(ignore_index),
-                 reduction=_reduction("nll_loss", reduction))
+    return _loss(NLL_LOSS, "nll_loss", input, target, reduction,
+                 ignore_index=operator.index(ignore_index))
 
 
 def cross_entropy(input: Tensor, target: Tensor, ignore_index: int = -100,
@@ -886,10 +890,8 @@ def cross_entropy(input: Tensor, target: Tensor, ignore_index: int = -100,
     >>> gt.nn.functional.cross_entropy(gt.tensor([[0., 0.]]), gt.tensor([0])).item()  # log 2
     0.6931471824645996
     """
-    input = _as_tensor(input)
-    target = _as_tensor(target, input.device)
-    return apply(CROSS_ENTROPY, input, target, ignore_index=operator.index(ignore_index),
-                 reduction=_reduction("cross_entropy", reduction))
+    return _loss(CROSS_ENTROPY, "cross_entropy", input, target, reduction,
+                 ignore_index=operator.index(ignore_index))
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
@@ -900,10 +902,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean")
     >>> gt.nn.functional.binary_cross_entropy(gt.tensor([0.5]), gt.tensor([1.])).item()
     0.6931471824645996
     """
-    input = _as_tensor(input)
-    target = _as_tensor(target, input.device)
-    return apply(BINARY_CROSS_ENTROPY, input, target,
-                 reduction=_reduction("binary_cross_entropy", reduction))
+    return _loss(BINARY_CROSS_ENTROPY, "binary_cross_entropy", input, target, reduction)
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
@@ -913,10 +912,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     >>> gt.nn.functional.binary_cross_entropy_with_logits(gt.tensor([0.]), gt.tensor([1.])).item()
     0.6931471824645996
     """
-    input = _as_tensor(input)
-    target = _as_tensor(target, input.device)
-    return apply(BINARY_CROSS_ENTROPY_WITH_LOGITS, input, target,
-                 reduction=_reduction("binary_cross_entropy_with_logits", reduction))
+    return _loss(BINARY_CROSS_ENTROPY_WITH_LOGITS, "binary_cross_entropy_with_logits", input,
+                 target, reduction)
 
 
 # == convolution, pooling, normalization, embedding ========================================

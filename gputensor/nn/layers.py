@@ -66,6 +66,16 @@ def _param(shape, device, dtype) -> Parameter:
     return Parameter(empty(shape, dtype=dtype, device=device))
 
 
+def _torch_init(weight: Parameter, bias: Parameter | None, fan_in: int) -> None:
+    """PyTorch's default initialization of ``Linear`` and ``Conv2d``, in place: ``weight``
+    from ``kaiming_uniform_(a=sqrt(5))``, then ``bias`` (if any) from U[-1/sqrt(fan_in),
+    1/sqrt(fan_in)] (zeros when ``fan_in`` is 0)."""
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        init.uniform_(bias, -bound, bound)
+
+
 def _input(x) -> Tensor:
     return x if isinstance(x, Tensor) else as_tensor(x)
 
@@ -176,40 +186,38 @@ class LeakyReLU(Module):
         return f"negative_slope={self.negative_slope}"
 
 
-class Softmax(Module):
+class _AlongDim(Module):
+    """Base of ``Softmax`` and ``LogSoftmax``: a layer working along one axis ``dim``
+    (default the last), which its repr shows."""
+
+    def __init__(self, dim: int = -1):
+        super().__init__()
+        self.dim = dim
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Softmax(_AlongDim):
     """Softmax along ``dim`` (default the last axis).
 
     >>> gt.nn.Softmax()(gt.tensor([[1., 1.]])).tolist()
     [[0.5, 0.5]]
     """
 
-    def __init__(self, dim: int = -1):
-        super().__init__()
-        self.dim = dim
-
     def forward(self, x: Tensor) -> Tensor:
         return F.softmax(x, self.dim)
 
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
 
-
-class LogSoftmax(Module):
+class LogSoftmax(_AlongDim):
     """log(softmax) along ``dim`` (default the last axis), computed stably.
 
     >>> gt.nn.LogSoftmax()(gt.tensor([[0., 0.]])).shape
     (1, 2)
     """
 
-    def __init__(self, dim: int = -1):
-        super().__init__()
-        self.dim = dim
-
     def forward(self, x: Tensor) -> Tensor:
         return F.log_softmax(x, self.dim)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
 
 
 class Flatten(Module):
@@ -280,10 +288,7 @@ class Linear(_Label, Module):
 
     def reset_parameters(self) -> None:
         """Draw fresh initial values (PyTorch's scheme, from the seeded stream)."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0.0
-            init.uniform_(self.bias, -bound, bound)
+        _torch_init(self.weight, self.bias, self.in_features)
 
     def forward(self, x: Tensor) -> Tensor:
         x = _input(x)
@@ -646,11 +651,8 @@ class Conv2d(_Label, Module):
 
     def reset_parameters(self) -> None:
         """Draw fresh initial values (PyTorch's scheme, from the seeded stream)."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
-            bound = 1 / math.sqrt(fan_in)
-            init.uniform_(self.bias, -bound, bound)
+        kh, kw = self.kernel_size
+        _torch_init(self.weight, self.bias, self.in_channels * kh * kw)
 
     def forward(self, x: Tensor) -> Tensor:
         x = _input(x)

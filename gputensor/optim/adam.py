@@ -10,7 +10,6 @@ import math
 from typing import Iterable
 
 from ..backends import get_backend
-from ..creation import zeros_like
 from ..ops.elementwise import maximum, sqrt
 from .optimizer import Optimizer, check_number
 
@@ -73,17 +72,8 @@ class Adam(Optimizer):
     def _step_group(self, group: dict) -> None:
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         wd, amsgrad, use_fused = group["weight_decay"], group["amsgrad"], group["fused"]
-        for p in group["params"]:
-            g = p.grad
-            if g is None:
-                continue
-            state = self._state(p)
-            if not state:
-                state["step"] = 0
-                state["exp_avg"] = zeros_like(p)
-                state["exp_avg_sq"] = zeros_like(p)
-                if amsgrad:
-                    state["max_exp_avg_sq"] = zeros_like(p)
+        buffers = ["exp_avg", "exp_avg_sq"] + (["max_exp_avg_sq"] if amsgrad else [])
+        for p, g, state in self._grads_and_state(group, buffers):
             state["step"] = t = state["step"] + 1
             m, v = state["exp_avg"], state["exp_avg_sq"]
             fused = None if amsgrad or use_fused is False else fused_adam_step(p.device)

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from ..autograd import enable_grad, no_grad
+from ..creation import zeros_like
 from ..tensor import Tensor
 
 
@@ -178,6 +179,23 @@ class Optimizer:
         if s is None:
             s = self.state[p] = {}
         return s
+
+    def _grads_and_state(self, group: dict,
+                         buffers: Sequence[str]) -> Iterator[tuple[Tensor, Tensor, dict]]:
+        """Yield ``(p, p.grad, state)`` for each parameter of ``group`` that has a gradient.
+        A state seen for the first time is filled with ``step`` 0 and one zero tensor shaped
+        like ``p`` per name in ``buffers`` (in that order): the start of every step of the
+        optimizers that keep per-parameter averages (Adam, RMSprop)."""
+        for p in group["params"]:
+            g = p.grad
+            if g is None:
+                continue
+            state = self._state(p)
+            if not state:
+                state["step"] = 0
+                for name in buffers:
+                    state[name] = zeros_like(p)
+            yield p, g, state
 
     # -- saving -----------------------------------------------------------------------------
     def state_dict(self) -> dict:

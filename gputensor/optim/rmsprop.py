@@ -41,18 +41,12 @@ class RMSprop(Optimizer):
     def _step_group(self, group: dict) -> None:
         lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
         wd, momentum, centered = group["weight_decay"], group["momentum"], group["centered"]
-        for p in group["params"]:
-            g = p.grad
-            if g is None:
-                continue
-            state = self._state(p)
-            if not state:
-                state["step"] = 0
-                state["square_avg"] = zeros_like(p)
-                if momentum > 0:
-                    state["momentum_buffer"] = zeros_like(p)
-                if centered:
-                    state["grad_avg"] = zeros_like(p)
+        buffers = ["square_avg"]
+        if momentum > 0:
+            buffers.append("momentum_buffer")
+        if centered:
+            buffers.append("grad_avg")
+        for p, g, state in self._grads_and_state(group, buffers):
             state["step"] += 1
             if wd != 0:
                 g = g + wd * p
