@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import types
 from pathlib import Path
 
 import numpy as np
@@ -260,6 +261,22 @@ def launcher_factory(libs: dict[str, HostLibrary], **opts):
         return HostLauncher(libs[kernel.unit()], kernel, dtype, **opts)
 
     return get
+
+
+def fake_cuda_backend(monkeypatch, libs: dict[str, HostLibrary], fast: dict | None = None):
+    """A ``CupyBackend`` whose array module is NumPy and whose kernels launch on the built
+    ``libs`` through the emulation (``kernels.launcher`` patched for the test), so the CUDA
+    backend's own kernel paths run without a GPU. ``fast``: the device's fast-path cache."""
+    from gputensor.backends.base import Backend
+    from gputensor.backends.cupy_backend import CupyBackend
+
+    b = object.__new__(CupyBackend)
+    Backend.__init__(b)
+    b.xp = np
+    b.device = types.SimpleNamespace(index=0, fast={} if fast is None else fast)
+    get = launcher_factory(libs)
+    monkeypatch.setattr(K, "launcher", lambda name, dtype, device: get(K.REGISTRY[name], dtype))
+    return b
 
 
 def no_fallback(*arrays, **attrs):

@@ -7,6 +7,7 @@ engine's behaviour is checked on small graphs against closed forms and NumPy."""
 from __future__ import annotations
 
 import gc
+import importlib
 import sys
 import threading
 
@@ -14,6 +15,7 @@ import numpy as np
 import pytest
 
 import gputensor as gt
+from testkit import run_docstring_examples
 
 
 def _np(t):
@@ -512,16 +514,7 @@ def test_hessian_vector_product_of_a_small_mlp(device):
 # -- the docstring examples of the autograd modules ---------------------------------------------
 @pytest.mark.parametrize("name", ["engine", "mode", "tape", "variable", "function", "checks"])
 def test_docstring_examples(name):
-    import doctest
-    import importlib
-
-    module = importlib.import_module(f"gputensor.autograd.{name}")
-    finder = doctest.DocTestFinder(exclude_empty=True)
-    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    for test in finder.find(module, module.__name__, globs={"gt": gt, "np": np}):
-        runner.run(test)
-    result = runner.summarize(verbose=False)
-    assert result.failed == 0, f"{result.failed} docstring example(s) of {name} are wrong"
+    run_docstring_examples(importlib.import_module(f"gputensor.autograd.{name}"))
 
 
 # -- what a rule may read -------------------------------------------------------------------------

@@ -9,20 +9,9 @@ import numpy as np
 import pytest
 
 import gputensor as gt
+from testkit import host, leaf, rng
 
 F = gt.nn.functional
-
-
-def host(t):
-    return t.cpu().numpy()
-
-
-def leaf(a, device, dtype="float64"):
-    return gt.tensor(np.asarray(a, dtype=dtype), device=device, requires_grad=True)
-
-
-def rng(seed=0):
-    return np.random.default_rng(seed)
 
 
 def np_softmax(x, axis):

@@ -11,14 +11,7 @@ import pytest
 import gputensor as gt
 from gputensor.autograd import gradcheck
 from gputensor.ops.linalg import svd_reduced
-
-
-def host(t):
-    return t.cpu().numpy()
-
-
-def leaf(a, device, dtype="float64"):
-    return gt.tensor(np.asarray(a, dtype=dtype), device=device, requires_grad=True)
+from testkit import host, leaf
 
 
 def rand(*shape, seed=0):

@@ -13,14 +13,7 @@ from hypothesis import strategies as st
 
 import gputensor as gt
 from gputensor.autograd import gradcheck
-
-
-def host(t):
-    return t.cpu().numpy()
-
-
-def leaf(a, device, dtype="float64"):
-    return gt.tensor(np.asarray(a, dtype=dtype), device=device, requires_grad=True)
+from testkit import host, leaf
 
 
 def grad(fn, x, upstream=None):

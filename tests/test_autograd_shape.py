@@ -10,18 +10,7 @@ from hypothesis import given, settings, strategies as st
 
 import gputensor as gt
 from gputensor.ops import OPS, apply
-
-
-def host(t):
-    return t.cpu().numpy()
-
-
-def leaf(a, device, dtype="float64"):
-    return gt.tensor(np.asarray(a, dtype=dtype), device=device, requires_grad=True)
-
-
-def rng(seed=0):
-    return np.random.default_rng(seed)
+from testkit import host, leaf, rng
 
 
 def grad_of(fn, x, upstream):

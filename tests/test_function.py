@@ -9,6 +9,7 @@ import pytest
 
 import gputensor as gt
 from gputensor.autograd import Function, GradcheckError, gradcheck
+from testkit import ExpFn
 
 
 def _np(t):
@@ -25,21 +26,6 @@ class Cube(Function):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         return g * 3 * x ** 2
-
-
-class ExpFn(Function):
-    """Saves its output (no cycle: the ctx keeps the array, not the linked tensor)."""
-
-    @staticmethod
-    def forward(ctx, x):
-        y = gt.exp(x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return g * y
 
 
 class ScaleAdd(Function):

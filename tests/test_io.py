@@ -16,6 +16,7 @@ import pytest
 
 import gputensor as gt
 from gputensor.io import MANIFEST
+from testkit import run_docstring_examples
 
 HAS_GPU = gt.cuda.is_available()
 
@@ -383,12 +384,6 @@ def test_pickled_array_inside_an_archive_is_refused(saved, tmp_path):
 
 
 def test_docstring_examples():
-    import doctest
-
     from gputensor import io as gio
 
-    finder = doctest.DocTestFinder(exclude_empty=True)
-    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    for test in finder.find(gio, gio.__name__, globs={"gt": gt, "np": np}):
-        runner.run(test)
-    assert runner.summarize(verbose=False).failed == 0
+    run_docstring_examples(gio)

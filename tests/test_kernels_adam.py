@@ -6,15 +6,12 @@ emulation standing in for CuPy (the registry's one-step check is in test_kernels
 
 from __future__ import annotations
 
-import types
-
 import numpy as np
 import pytest
 
 import gputensor as gt
 import kernel_harness as H
 from gputensor.backends import kernels as K
-from gputensor.backends.base import Backend
 
 pytestmark = pytest.mark.skipif(H.cxx() is None, reason="no host C++ compiler found")
 
@@ -90,15 +87,9 @@ def test_kernel_declines_strided_state_and_changes_nothing(lib):
 
 # -- the optimizer hook, with the emulation standing in for CuPy -------------------------------
 def _fake_cuda_backend(monkeypatch, lib):
-    from gputensor.backends.cupy_backend import CupyBackend
     from gputensor.optim import adam as adam_mod
 
-    b = object.__new__(CupyBackend)
-    Backend.__init__(b)
-    b.xp = np
-    b.device = types.SimpleNamespace(index=0, fast={})
-    monkeypatch.setattr(K, "launcher", lambda name, dtype, device: H.HostLauncher(
-        lib, K.REGISTRY[name], dtype))
+    b = H.fake_cuda_backend(monkeypatch, {ADAM.unit(): lib})
     monkeypatch.setattr(adam_mod, "get_backend", lambda device: b)
     return b
 

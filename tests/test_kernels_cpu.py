@@ -16,7 +16,6 @@ import os
 import shutil
 import subprocess
 import sys
-import types
 import warnings
 
 import numpy as np
@@ -106,15 +105,7 @@ def test_override_matches_the_op_forward(libs, op_name):
 
 # -- the CUDA backend's path, with the emulation standing in for CuPy -------------------------
 def _fake_cuda_backend(monkeypatch, libs):
-    from gputensor.backends.cupy_backend import CupyBackend
-
-    b = object.__new__(CupyBackend)
-    Backend.__init__(b)
-    b.xp = np
-    b.device = types.SimpleNamespace(index=0, fast={"x": 1})
-    monkeypatch.setattr(K, "launcher", lambda name, dtype, device: H.HostLauncher(
-        libs[K.REGISTRY[name].unit()], K.REGISTRY[name], dtype))
-    return b
+    return H.fake_cuda_backend(monkeypatch, libs, fast={"x": 1})  # a cache to see dropped
 
 
 def test_cuda_backend_resolves_overrides_to_kernels(libs, monkeypatch):

@@ -6,15 +6,12 @@ emulation, the GPU) come from the registry entries (tests/test_kernels_*.py)."""
 
 from __future__ import annotations
 
-import types
-
 import numpy as np
 import pytest
 
 import gputensor as gt
 import kernel_harness as H
 from gputensor.backends import kernels as K
-from gputensor.backends.base import Backend
 
 F = gt.nn.functional
 RNG = np.random.default_rng(0)
@@ -234,14 +231,7 @@ def libs():
 
 @pytest.fixture
 def fake_cuda(libs, monkeypatch):
-    from gputensor.backends.cupy_backend import CupyBackend
-
-    b = object.__new__(CupyBackend)
-    Backend.__init__(b)
-    b.xp = np
-    b.device = types.SimpleNamespace(index=0, fast={})
-    monkeypatch.setattr(K, "launcher", lambda name, dtype, device: H.HostLauncher(
-        libs[K.REGISTRY[name].unit()], K.REGISTRY[name], dtype))
+    b = H.fake_cuda_backend(monkeypatch, libs)
     monkeypatch.setattr(K, "_enabled", True)
     return b
 

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 import gputensor as gt
+from testkit import ExpFn
 
 
 @contextmanager
@@ -121,21 +122,9 @@ def test_a_tape_and_its_outputs_free_the_graph(device):
 
 
 def test_a_custom_function_that_saves_its_output_frees_its_graph(device):
-    class Exp(gt.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            y = gt.exp(x)
-            ctx.save_for_backward(y)
-            return y
-
-        @staticmethod
-        def backward(ctx, g):
-            (y,) = ctx.saved_tensors
-            return g * y
-
     x = gt.tensor([1.0, 2.0], requires_grad=True, device=device)
     with _no_cycle_collector():
-        y = Exp.apply(x)
+        y = ExpFn.apply(x)
         ref = weakref.ref(y.grad_fn)
         del y
         assert ref() is None
@@ -155,6 +144,18 @@ def _loss(params, x, y):
     w1, b1, w2, b2 = params
     h = gt.relu(x @ w1 + b1)
     return ((h @ w2 + b2 - y) ** 2).mean()
+
+
+def _sgd_step(params, x, y):
+    """One step of the plain training loop: forward, backward, the SGD update under
+    ``no_grad``, then the grads dropped (shared by the host- and device-memory checks)."""
+    loss = _loss(params, x, y)
+    loss.backward()
+    with gt.no_grad():
+        for p in params:
+            p -= 0.05 * p.grad
+    for p in params:
+        p.grad = None
 
 
 def _growth(step, warmup=100, iterations=1000) -> int:
@@ -178,17 +179,7 @@ def _growth(step, warmup=100, iterations=1000) -> int:
 def test_training_loop_memory_is_flat():
     x, y, params = _mlp("cpu")
     first = _loss(params, x, y).item()
-
-    def step():
-        loss = _loss(params, x, y)
-        loss.backward()
-        with gt.no_grad():
-            for p in params:
-                p -= 0.05 * p.grad
-        for p in params:
-            p.grad = None
-
-    growth = _growth(step)
+    growth = _growth(lambda: _sgd_step(params, x, y))
     assert _loss(params, x, y).item() < first  # it did train
     assert growth < 32 * 1024, f"memory grew by {growth} bytes over 1000 iterations"
 
@@ -217,19 +208,9 @@ def test_training_loop_device_memory_is_flat():
 
     pool = cupy.get_default_memory_pool()
     x, y, params = _mlp("cuda")
-
-    def step():
-        loss = _loss(params, x, y)
-        loss.backward()
-        with gt.no_grad():
-            for p in params:
-                p -= 0.05 * p.grad
-        for p in params:
-            p.grad = None
-
     for _ in range(100):
-        step()
+        _sgd_step(params, x, y)
     before = pool.used_bytes()
     for _ in range(1000):
-        step()
+        _sgd_step(params, x, y)
     assert pool.used_bytes() <= before + 32 * 1024

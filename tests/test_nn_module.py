@@ -3,6 +3,7 @@ state dicts (round trip and every error), and the repr tree."""
 
 from __future__ import annotations
 
+import importlib
 from collections import OrderedDict
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 
 import gputensor as gt
 from gputensor import nn
+from testkit import run_docstring_examples
 
 
 class Block(nn.Module):
@@ -395,13 +397,4 @@ def test_repr_tree():
 # -- the docstring examples ---------------------------------------------------------------
 @pytest.mark.parametrize("name", ["", ".module", ".layers", ".init", ".losses", ".functional"])
 def test_docstring_examples(name):
-    import doctest
-    import importlib
-
-    module = importlib.import_module(f"gputensor.nn{name}")
-    finder = doctest.DocTestFinder(exclude_empty=True)
-    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    for test in finder.find(module, module.__name__, globs={"gt": gt, "np": np}):
-        runner.run(test)
-    result = runner.summarize(verbose=False)
-    assert result.failed == 0, f"{result.failed} docstring example(s) of nn{name} are wrong"
+    run_docstring_examples(importlib.import_module(f"gputensor.nn{name}"))

@@ -8,6 +8,7 @@ and run side by side with the optimizer on the same parameters and gradients.
 from __future__ import annotations
 
 import copy
+import importlib
 import math
 
 import numpy as np
@@ -15,6 +16,7 @@ import pytest
 
 import gputensor as gt
 from gputensor.backends import get_backend
+from testkit import run_docstring_examples
 
 STEPS = 5
 SHAPES = [(3,), (2, 2)]
@@ -120,6 +122,18 @@ def _set_grads(params):
     for p in params:
         p.grad = gt.tensor(_grad_fn(_host(p).astype(np.float64)), dtype=p.dtype,
                            device=p.device)
+
+
+def _step_both_and_compare(opt, params, opt2, params2):
+    """One step of ``opt`` on fresh gradients and of ``opt2`` on copies of them; the two
+    parameter lists must stay identical (``opt2`` took over ``opt``'s state_dict)."""
+    for p, q in zip(params, params2):
+        _set_grads([p])
+        q.grad = p.grad.clone()
+    opt.step()
+    opt2.step()
+    for p, q in zip(params, params2):
+        np.testing.assert_array_equal(_host(p), _host(q))
 
 
 @pytest.mark.parametrize("case", CASES, ids=[_ids(c) for c in CASES])
@@ -320,13 +334,7 @@ def test_state_dict_round_trip_mid_training(case, device):
     opt2.load_state_dict(frozen)
     assert opt2.param_groups[0]["lr"] == kw.get("lr", opt.defaults["lr"])
     for _ in range(3):
-        for p, q in zip(params, params2):
-            _set_grads([p])
-            q.grad = p.grad.clone()
-        opt.step()
-        opt2.step()
-        for p, q in zip(params, params2):
-            np.testing.assert_array_equal(_host(p), _host(q))
+        _step_both_and_compare(opt, params, opt2, params2)
     # state_dict() was a snapshot: training on did not change it
     for i, st in sd["state"].items():
         for k, v in st.items():
@@ -359,13 +367,7 @@ def test_state_dict_through_gt_save(tmp_path):
     opt2 = gt.optim.Adam(params2)
     opt2.load_state_dict(gt.load(tmp_path / "opt.gt"))
     assert opt2.param_groups[0]["amsgrad"] is True
-    for p, q in zip(params, params2):
-        _set_grads([p])
-        q.grad = p.grad.clone()
-    opt.step()
-    opt2.step()
-    for p, q in zip(params, params2):
-        np.testing.assert_array_equal(_host(p), _host(q))
+    _step_both_and_compare(opt, params, opt2, params2)
 
 
 def test_load_state_dict_mismatches_raise_and_change_nothing():
@@ -608,14 +610,5 @@ def test_fused_true_without_a_kernel_raises():
 # -- the docstring examples ------------------------------------------------------------------------
 @pytest.mark.parametrize("name", ["", ".optimizer", ".sgd", ".adam", ".rmsprop", ".lr_scheduler"])
 def test_docstring_examples(name):
-    import doctest
-    import importlib
-
-    module = importlib.import_module(f"gputensor.optim{name}")
-    finder = doctest.DocTestFinder(exclude_empty=True)
-    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    for test in finder.find(module, module.__name__,
-                            globs={"gt": gt, "np": np, **vars(module)}):
-        runner.run(test)
-    result = runner.summarize(verbose=False)
-    assert result.failed == 0, f"{result.failed} docstring example(s) of optim{name} are wrong"
+    run_docstring_examples(importlib.import_module(f"gputensor.optim{name}"),
+                           module_globals=True)

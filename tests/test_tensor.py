@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import doctest
 import importlib
 
 import numpy as np
 import pytest
 
 import gputensor as gt
+from testkit import run_docstring_examples
 
 
 def host(t):
@@ -321,17 +321,16 @@ def _bench_module(name):
         return importlib.import_module(f"benchmarks.{name}")
 
 
+def _reset_defaults():
+    """Examples that set the default dtype or device do not leak it into the next one."""
+    gt.set_default_dtype("float32")
+    gt.set_default_device("cpu")
+
+
 @pytest.mark.parametrize("name", MODULES + ["benchmarks.timing", "benchmarks.cli"])
 def test_docstring_examples(name):
     if name.startswith("benchmarks."):
         module = _bench_module(name.split(".")[1])
     else:
         module = importlib.import_module(name)
-    finder = doctest.DocTestFinder(exclude_empty=True)
-    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    for test in finder.find(module, name, globs={**vars(module), "gt": gt, "np": np}):
-        runner.run(test)
-        gt.set_default_dtype("float32")
-        gt.set_default_device("cpu")
-    result = runner.summarize(verbose=False)
-    assert result.failed == 0, f"{result.failed} docstring example(s) of {name} are wrong"
+    run_docstring_examples(module, module_globals=True, reset=_reset_defaults)
