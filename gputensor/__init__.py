@@ -11,7 +11,8 @@ __version__ = "0.1.0"
 
 from . import cuda, dtypes, linalg, nn, random
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .autograd import GradientTape, Variable, grad  # noqa: F401
+from .autograd import GradientTape, UnconnectedGradients, Variable, grad  # noqa: F401
+from .autograd import stop_gradient  # noqa: F401
 from .creation import (arange, as_tensor, constant, convert_to_tensor, empty, empty_like, eye,
                        from_dlpack, from_numpy, full, full_like, linspace, ones, ones_like,
                        tensor, zeros, zeros_like)

@@ -74,6 +74,7 @@ class Tensor:
     _retains_grad = False
     _out_idx = 0  # which output of its grad_fn this tensor is
     _hist_version = 0  # the storage's history version when grad_fn was set
+    _hooks = None  # a leaf's gradient hooks (a non-leaf's live on its node)
     # a view made by a view op: (the tensor it was taken from, op, attrs, output index or
     # None); what an in-place change through the view needs to rewrite the base's history
     _view_of = None
@@ -199,6 +200,18 @@ class Tensor:
         tensor(40., dtype=float32, device='cpu')
         """
         _autograd().backward(self, gradient, retain_graph, create_graph)
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` each time this tensor's gradient is computed, before it flows
+        on (or, for a leaf, into ``.grad``); a tensor returned replaces the gradient. Returns
+        a handle whose ``remove()`` takes the hook off.
+
+        >>> x = gt.tensor([1., 2.], requires_grad=True)
+        >>> h = x.register_hook(lambda g: g * 10)
+        >>> (x * 3).sum().backward(); x.grad
+        tensor([30., 30.], dtype=float32, device='cpu')
+        """
+        return _autograd().add_hook(self, hook)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` of this non-leaf tensor after backward (leaves always keep theirs)."""

@@ -191,6 +191,8 @@ def test_transpose_numpy_and_pytorch_forms(device):
     np.testing.assert_array_equal(host(x.T), a.T)                                # reverses
     np.testing.assert_array_equal(host(x.mT), a.swapaxes(-1, -2))
     np.testing.assert_array_equal(host(m.T), a[0].T)
+    np.testing.assert_array_equal(host(m.t()), a[0].T)                           # PyTorch's t()
+    np.testing.assert_array_equal(host(x[0, 0].t()), a[0, 0])                    # 1-D: as is
     assert gt.swapdims is gt.swapaxes and gt.movedim is gt.moveaxis
 
 
@@ -214,6 +216,9 @@ def test_transpose_errors(device):
         x.moveaxis((0, 1), 2)
     with pytest.raises(ValueError, match=r"mT: needs a tensor of at least 2 dimensions.*\(3,\)"):
         gt.zeros(3, device=device).mT
+    with pytest.raises(ValueError, match=r"t: expects a tensor of at most 2 dimensions, got "
+                                         r"shape \(2, 3, 4\)"):
+        x.t()
 
 
 # -- broadcast_to / expand -----------------------------------------------------------------

@@ -298,6 +298,25 @@ def test_unconnected_gradients_zero(device):
     assert gu.shape == (1, 1) and _np(gu).tolist() == [[0.0]]
     with pytest.raises(ValueError, match="unconnected_gradients"):
         gt.GradientTape().gradient(y, a, unconnected_gradients="maybe")
+    with gt.GradientTape() as tape:  # TensorFlow's enum spelling
+        y = (a * a).sum()
+    ga2, gu2 = tape.gradient(y, [a, u], unconnected_gradients=gt.UnconnectedGradients.ZERO)
+    assert _np(gu2).tolist() == [[0.0]] and _np(ga2).tolist() == _np(ga).tolist()
+    with gt.GradientTape() as tape:
+        y = (a * a).sum()
+    assert tape.gradient(y, u, unconnected_gradients=gt.UnconnectedGradients.NONE) is None
+
+
+def test_stop_gradient_makes_a_constant(device):
+    """d/dx (x * stop_gradient(x)) = x (the stopped factor is a constant), d/dx x**2 = 2x."""
+    x = gt.Variable([1.5, -2.0], dtype=gt.float64, device=device)
+    with gt.GradientTape() as tape:
+        y = (x * gt.stop_gradient(x)).sum()
+    assert _np(tape.gradient(y, x)).tolist() == [1.5, -2.0]
+    w = gt.tensor([3.0], requires_grad=True, device=device)
+    z = gt.stop_gradient(w * 2)
+    assert not z.requires_grad and z.grad_fn is None and _np(z).tolist() == [6.0]
+    assert _np(gt.stop_gradient([1.0, 2.0])).tolist() == [1.0, 2.0]  # array-likes too
 
 
 def test_non_scalar_target_is_summed_and_output_gradients(device):

@@ -1,14 +1,16 @@
 """Automatic differentiation: one graph engine (``engine.py``) behind both user APIs.
 
 - PyTorch style: ``t.backward()`` / ``.grad``, ``gt.grad``, ``no_grad`` / ``enable_grad`` /
-  ``set_grad_enabled``, custom ops with ``Function``.
-- TensorFlow style: ``GradientTape`` and ``Variable``.
+  ``set_grad_enabled``, ``t.register_hook``, custom ops with ``Function``.
+- TensorFlow style: ``GradientTape``, ``Variable``, ``stop_gradient``.
 - ``gradcheck``: derivative rules against central differences in float64.
 """
 
-from .engine import Node, backward, grad, record, run_backward, sum_to  # noqa: F401
-from .mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
-from .tape import GradientTape  # noqa: F401
+from .engine import (HookHandle, Node, add_hook, backward, grad, record,  # noqa: F401
+                     record_binary, run_backward, sum_to)
+from .mode import (enable_grad, is_grad_enabled, no_grad, set_grad_enabled,  # noqa: F401
+                   stop_gradient)
+from .tape import GradientTape, UnconnectedGradients  # noqa: F401
 from .variable import Variable  # noqa: F401
 
 _LAZY = {"Function": "function", "FunctionCtx": "function", "gradcheck": "checks",

@@ -42,10 +42,12 @@ class Node:
     targets[i], idxs[i]: where input i's gradient goes: a node and which of its outputs, a
     leaf tensor and None, or None and None (input needs no gradient); ``edges`` pairs them.
     saved: the inputs the op declared in ``OpDef.save`` (``_MISSING`` for the others), with
-    saved_versions: each saved tensor's version then (None for other values); out_arrays:
-    its outputs' arrays when it saved ``"out"``; versions: ``(storage counter, version, ...)``
+    saved_versions: each saved tensor's version then (None for other values; None itself
+    when no tensor was saved); out_arrays: its outputs' arrays when it saved ``"out"``; versions: ``(storage counter, version, ...)``
     of saved outputs (and a custom Function's saved tensors); residuals: what the forward
-    kept for the rule (``ops.opdef.Residuals``), or None.
+    kept for the rule (``ops.opdef.Residuals``), or None; retained: {output index: weakref
+    to the tensor} of outputs that ``retain_grad()``; hooks: {output index: [hook, ...]}
+    (``Tensor.register_hook``), or None.
 
     Flat tuples of plain values: a graph is many small objects, and every container that
     holds another Python object is one more for the cycle collector's full passes to visit.
@@ -53,7 +55,7 @@ class Node:
 
     __slots__ = ("op", "attrs", "targets", "idxs", "shapes", "dtypes", "saved",
                  "saved_versions", "out_arrays", "versions", "n_out", "out_shapes", "device",
-                 "retained", "freed", "seq", "create_graph", "function", "residuals",
+                 "retained", "hooks", "freed", "seq", "create_graph", "function", "residuals",
                  "__weakref__")
     _seq = itertools.count()
 
@@ -136,19 +138,66 @@ def record(op, inputs, attrs, args, outputs, residuals=None) -> None:
         else:
             shapes.append(a.shape)
             dtypes.append(a.dtype)
+    node = _link(op, attrs, tuple(targets), tuple(idxs), tuple(shapes), tuple(dtypes), outputs,
+                 residuals)
+    if op.save:
+        _save(node, op, inputs, args, outputs)
+
+
+def record_binary(op, a, b, x, y, out) -> None:
+    """``record`` for the dispatcher's binary fast paths: operands ``a``, ``b`` (tensors or
+    Python scalars; ``x``, ``y`` what the forward got), one output, no attributes. The same
+    Node as ``record`` makes, without its general loop (this runs once per ``a * b``)."""
+    if out._data.dtype.kind != "f":
+        return
+    ta = ia = tb = ib = None
+    if type(a) in _TT:
+        if a._requires_grad:
+            ta = a._node
+            if ta is None:
+                ta = a
+            else:
+                if a._version is not None and a._version[1] != a._hist_version:
+                    ta = _refresh(op, a)
+                ia = a._out_idx
+        sa, da = x.shape, x.dtype
+    else:
+        sa, da = (), None
+    if type(b) in _TT:
+        if b._requires_grad:
+            tb = b._node
+            if tb is None:
+                tb = b
+            else:
+                if b._version is not None and b._version[1] != b._hist_version:
+                    tb = _refresh(op, b)
+                ib = b._out_idx
+        sb, db = y.shape, y.dtype
+    else:
+        sb, db = (), None
+    node = _link(op, _NO_ATTRS, (ta, tb), (ia, ib), (sa, sb), (da, db), (out,), None)
+    if op.save:
+        _save(node, op, (a, b), (x, y), (out,))
+
+
+_NO_ATTRS: dict = {}  # shared, never written
+
+
+def _link(op, attrs, targets, idxs, shapes, dtypes, outputs, residuals) -> Node:
+    """A new Node for ``op`` with these edges; the float outputs become its outputs."""
+    out = outputs[0]
     node = _new(Node)
     node.op, node.attrs = op, attrs
-    node.targets, node.idxs = tuple(targets), tuple(idxs)
-    node.shapes, node.dtypes = tuple(shapes), tuple(dtypes)
+    node.targets, node.idxs = targets, idxs
+    node.shapes, node.dtypes = shapes, dtypes
     node.n_out = len(outputs)
     node.device = out._device
     node.seq = _next_seq()
-    node.retained = node.function = node.saved = node.saved_versions = node.out_arrays = None
+    node.retained = node.hooks = node.function = node.saved = node.saved_versions = None
+    node.out_arrays = None
     node.residuals = residuals
     node.freed = node.create_graph = False
     node.versions = ()
-    if op.save:
-        _save(node, op, inputs, args, outputs)
     if node.n_out == 1:
         node.out_shapes = (out._data.shape,)
         out._node, out._requires_grad = node, True
@@ -163,6 +212,7 @@ def record(op, inputs, attrs, args, outputs, residuals=None) -> None:
                     out._hist_version = out._version[1]
     for tape in _local.tapes:
         tape._record(node)
+    return node
 
 
 def _refresh(op, x) -> Node:
@@ -193,28 +243,29 @@ def _save(node: Node, op, inputs, args, outputs) -> None:
         node.versions = tuple(versions)
     which = op.save_inputs
     if which:
-        saved = [_MISSING] * len(inputs)
-        saved_versions = [None] * len(inputs)
         targets = node.targets
-        # "others": input i is saved when an input other than i needs a gradient
+        # "others": input i is kept when an input other than i needs a gradient
         needing = -1
         if op.save_others:
             needing = 0
             for t in targets:
                 if t is not None:
                     needing += 1
-        for i in (range(len(inputs)) if which is True else which):
-            if i >= len(inputs) or needing - (targets[i] is not None) == 0:
-                continue
-            x = inputs[i]
-            if type(x) in _TT:
-                saved[i] = x
-                saved_versions[i] = x._version[0] if x._version is not None else 0
-            elif type(x) in _SCALARS:
-                saved[i] = x
-            else:  # an array-like operand, converted by apply
-                saved[i] = _make(args[i], outputs[0]._device)
-        node.saved, node.saved_versions = tuple(saved), tuple(saved_versions)
+        saved, versions, tensors = [], [], False
+        for i, x in enumerate(inputs):
+            if (which is not True and i not in which) or needing == (targets[i] is not None):
+                saved.append(_MISSING)
+                versions.append(None)
+            elif type(x) in _TT:
+                saved.append(x)
+                versions.append(x._version[0] if x._version is not None else 0)
+                tensors = True
+            else:  # a Python scalar, or an array-like operand apply converted
+                saved.append(x if type(x) in _SCALARS else _make(args[i], outputs[0]._device))
+                versions.append(None)
+        node.saved = tuple(saved)
+        if tensors:  # (None: no saved tensor whose version backward must check)
+            node.saved_versions = tuple(versions)
 
 
 # -- the backward walk ----------------------------------------------------------------------
@@ -301,18 +352,21 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
             # output gradient(s)
             node = heappop(heap)[1]
             gs = pending.pop(node)
-            if node.retained is not None or wanted_nodes:
+            if node.retained is not None or node.hooks is not None or wanted_nodes:
                 listed = gs if node.n_out > 1 else [gs]
                 _deliver(node, listed, wanted_nodes, captured, add)
                 shared.update(map(id, listed))
+                gs = listed if node.n_out > 1 else listed[0]
             if node.saved_versions is not None or node.versions or node.freed:
                 _check_saved(node)
-            vjp = node.op.vjp
-            if vjp is None:
-                raise RuntimeError(f"'{node.op.name}' has no derivative rule; gradients "
-                                   "cannot flow through it")
             node.create_graph = create_graph
-            result = vjp(node, gs if node.n_out == 1 else _fill(node, gs))
+            try:
+                result = node.op.vjp(node, gs if node.n_out == 1 else _fill(node, gs))
+            except TypeError:
+                if node.op.vjp is None:
+                    raise RuntimeError(f"'{node.op.name}' has no derivative rule; gradients "
+                                       "cannot flow through it") from None
+                raise
             targets = node.targets
             if result.__class__ is not tuple and result.__class__ is not list:
                 result = (result,)
@@ -328,6 +382,9 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
                 node.versions = ()
                 node.freed = True
         for leaf, g in leaf_grads.values():
+            if leaf._hooks:
+                g = _run_hooks(leaf._hooks, g)
+                shared.add(id(g))  # a hook may return a tensor it keeps
             if wanted_leaves and id(leaf) in wanted_leaves:
                 captured[id(leaf)] = g
             elif accumulate:
@@ -400,11 +457,15 @@ def _own(g):
     return _make(g._data.copy(), g._device)
 
 
-def _deliver(node, gs, wanted_nodes, captured, add) -> None:
-    """Hand a node's finished output gradients to ``gt.grad`` and to retain_grad tensors."""
+def _deliver(node, gs: list, wanted_nodes, captured, add) -> None:
+    """A node's finished output gradients ``gs``: run the outputs' hooks (what a hook
+    returns replaces the gradient in ``gs``), then hand them to retain_grad tensors and to
+    ``gt.grad``."""
     for i, g in enumerate(gs):
         if g is None:
             continue
+        if node.hooks and i in node.hooks:
+            g = gs[i] = _run_hooks(node.hooks[i], g)
         t = wanted_nodes.get((node, i))
         if t is not None:
             captured[id(t)] = g
@@ -412,6 +473,53 @@ def _deliver(node, gs, wanted_nodes, captured, add) -> None:
             t = node.retained[i]()
             if t is not None:
                 t.grad = g if t.grad is None else add(t.grad, g)
+
+
+def _run_hooks(hooks: list, g):
+    """Call each hook on the gradient in turn; a returned tensor replaces it."""
+    for hook in tuple(hooks):
+        r = hook(g)
+        if r is not None:
+            if not isinstance(r, Tensor) or r.shape != g.shape:
+                got = f"shape {r.shape}" if isinstance(r, Tensor) else type(r).__name__
+                raise RuntimeError(f"hook {getattr(hook, '__name__', hook)!r} returned {got}; "
+                                   f"a hook returns None or a tensor of the gradient's shape "
+                                   f"{g.shape}")
+            g = r
+    return g
+
+
+class HookHandle:
+    """What ``register_hook`` returns: ``remove()`` takes the hook off again."""
+
+    def __init__(self, hooks: list, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def add_hook(t, hook) -> HookHandle:
+    """``t.register_hook(hook)``: ``hook(grad)`` runs each time ``t``'s gradient is
+    computed, before it flows on (or into a leaf's ``.grad``); a returned tensor replaces
+    the gradient. Kept by ``t``'s node (a non-leaf's hooks run even after ``t`` is dropped)."""
+    if not t._requires_grad:
+        raise RuntimeError("register_hook: cannot register a hook on a tensor that does not "
+                           "require grad")
+    if not callable(hook):
+        raise TypeError(f"register_hook: the hook must be callable, got {type(hook).__name__}")
+    node = t._node
+    if node is None:
+        if t._hooks is None:
+            t._hooks = []
+        hooks = t._hooks
+    else:
+        if node.hooks is None:
+            node.hooks = {}
+        hooks = node.hooks.setdefault(t._out_idx, [])
+    hooks.append(hook)
+    return HookHandle(hooks, hook)
 
 
 def _fill(node, gs) -> list:

@@ -126,3 +126,18 @@ class set_grad_enabled(_GradMode):
     def __call__(self, fn):
         _local.enabled = self.prev  # used as a decorator: only the decorated calls switch
         return super().__call__(fn)
+
+
+def stop_gradient(x):
+    """TensorFlow's ``stop_gradient``: ``x`` as a constant to autodiff (``Tensor.detach``;
+    the memory is shared).
+
+    >>> x = gt.Variable(3.0)
+    >>> with gt.GradientTape() as tape:
+    ...     y = x * gt.stop_gradient(x)
+    >>> tape.gradient(y, x)
+    tensor(3., dtype=float32, device='cpu')
+    """
+    from ..creation import as_tensor
+
+    return as_tensor(x).detach()

@@ -12,12 +12,21 @@ an op while the tape records, unless ``watch_accessed_variables=False``; and wha
 from __future__ import annotations
 
 import contextlib
+import enum
 
 from ..tensor import Tensor
 from .engine import _ones, run_backward
 from .mode import _local, is_grad_enabled
 
 _NONE, _ZERO = "none", "zero"
+
+
+class UnconnectedGradients(enum.Enum):
+    """TensorFlow's ``tf.UnconnectedGradients``: what ``gradient``/``jacobian`` give for a
+    source the target does not depend on (the strings ``'none'``/``'zero'`` work too)."""
+
+    NONE = _NONE
+    ZERO = _ZERO
 
 
 class GradientTape:

@@ -23,6 +23,7 @@ METHODS: dict[str, Callable] = {}
 _new = object.__new__
 _local_grad_enabled = autograd.is_grad_enabled
 record = autograd.record
+record_binary = autograd.record_binary
 # errors a forward may raise for bad input; re-raised with the op's name in front
 _OP_ERRORS = (ValueError, TypeError, IndexError, RuntimeError, OverflowError)
 _EMPTY: dict = {}  # shared, never written: the attrs of attribute-less calls
@@ -179,7 +180,7 @@ def binary_caller(op: OpDef):
                     t._data = r if r.__class__ is x.__class__ else _as_array(r, device)
                     t._device = device
                     if (a._requires_grad or b._requires_grad) and _local_grad_enabled():
-                        record(op, (a, b), _EMPTY, (x, y), [t])
+                        record_binary(op, a, b, x, y, t)
                     return t
         elif type(a) in _TT or type(b) in _TT:
             return with_scalar(a, b)
@@ -209,7 +210,7 @@ def binary_caller(op: OpDef):
         out._data = r
         out._device = t._device
         if (t._requires_grad or getattr(s, "_requires_grad", False)) and _local_grad_enabled():
-            record(op, (a, b), _EMPTY, (x, y), [out])
+            record_binary(op, a, b, x, y, out)
         return out
 
     return call

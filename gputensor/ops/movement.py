@@ -493,8 +493,21 @@ def _mT(self) -> "Tensor":
     return apply(_SWAPAXES, self, axis1=self.ndim - 2, axis2=self.ndim - 1)
 
 
+def _t(self) -> "Tensor":
+    """PyTorch's ``t()``: a 2-D tensor transposed; 0-D and 1-D tensors as they are. A view.
+
+    >>> gt.zeros(2, 3).t().shape
+    (3, 2)
+    """
+    if self.ndim > 2:
+        raise ValueError(f"t: expects a tensor of at most 2 dimensions, got shape {self.shape}; "
+                         "use transpose(dim0, dim1) or mT")
+    return apply(_TRANSPOSE, self, axes=None)
+
+
 tensor_method("T")(property(_T))
 tensor_method("mT")(property(_mT))
+tensor_method("t")(_t)
 
 
 # -- broadcast_to, expand ---------------------------------------------------------------------
