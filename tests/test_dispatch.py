@@ -93,6 +93,41 @@ def test_fast_path_records_the_graph_like_the_general_path():
     np.testing.assert_allclose(grads[1][0], np.ones((2, 2)) @ w.numpy().T + 2 * x.numpy())
 
 
+_NODE_FIELDS = ("op", "attrs", "targets", "idxs", "shapes", "dtypes", "saved",
+                "saved_versions", "out_arrays", "versions", "n_out", "out_shapes", "device",
+                "retained", "hooks", "freed", "function", "residuals")
+
+
+@pytest.mark.parametrize("name", ["multiply", "add", "divide", "pow", "less"])
+@pytest.mark.parametrize("operands", ["grad*grad", "grad*const", "const*grad", "grad*scalar",
+                                      "scalar*grad", "node*leaf", "view*grad"])
+def test_binary_fast_record_makes_the_node_record_makes(name, operands):
+    """``record_binary`` (the operators' fast paths) and the general ``record`` build equal
+    nodes for every kind of operand pair."""
+    op = OPS[name]
+    base = gt.tensor([[1.5, 2.0], [0.5, 3.0]], requires_grad=True)
+    leaf = gt.tensor([0.25, 4.0], requires_grad=True)
+    const = gt.tensor([2.0, 1.0])
+    pairs = {"grad*grad": (leaf, leaf * 1), "grad*const": (leaf, const),
+             "const*grad": (const, leaf), "grad*scalar": (leaf, 3.0), "scalar*grad": (2.0, leaf),
+             "node*leaf": (base * 2, leaf), "view*grad": ((base * 1)[0], leaf)}
+    a, b = pairs[operands]
+    x = a._data if isinstance(a, gt.Tensor) else a
+    y = b._data if isinstance(b, gt.Tensor) else b
+    impl = gt.get_default_device().backend.impl(op)
+    fast, general = (gt.Tensor._make(impl(x, y), a.device if isinstance(a, gt.Tensor)
+                                     else b.device) for _ in range(2))
+    gt.autograd.record_binary(op, a, b, x, y, fast)
+    gt.autograd.record(op, (a, b), {}, (x, y), [general])
+    if general.grad_fn is None:  # a comparison: no node on either path
+        assert fast.grad_fn is None and not fast.requires_grad
+        return
+    for field in _NODE_FIELDS:
+        assert getattr(fast.grad_fn, field) == getattr(general.grad_fn, field), field
+    assert fast.grad_fn.seq == general.grad_fn.seq - 1
+    assert fast.requires_grad and fast._out_idx == general._out_idx == 0
+
+
 def test_mixed_dtype_fast_path_is_keyed_by_every_dtype():
     """A cached (float32, int64) run must not serve (float32, int32) labels or float64."""
     logits = gt.tensor(np.random.default_rng(1).standard_normal((3, 4)).astype(np.float32))
