@@ -126,7 +126,7 @@ def record(op, inputs, attrs, args, outputs, residuals=None) -> None:
                 idxs.append(None)
             else:
                 if x._version is not None and x._version[1] != x._hist_version:
-                    node = _refresh(op, x)
+                    node = refresh_view(op.name, x)
                 targets.append(node)
                 idxs.append(x._out_idx)
         else:
@@ -158,7 +158,7 @@ def record_binary(op, a, b, x, y, out) -> None:
                 ta = a
             else:
                 if a._version is not None and a._version[1] != a._hist_version:
-                    ta = _refresh(op, a)
+                    ta = refresh_view(op.name, a)
                 ia = a._out_idx
         sa, da = x.shape, x.dtype
     else:
@@ -170,7 +170,7 @@ def record_binary(op, a, b, x, y, out) -> None:
                 tb = b
             else:
                 if b._version is not None and b._version[1] != b._hist_version:
-                    tb = _refresh(op, b)
+                    tb = refresh_view(op.name, b)
                 ib = b._out_idx
         sb, db = y.shape, y.dtype
     else:
@@ -215,13 +215,13 @@ def _link(op, attrs, targets, idxs, shapes, dtypes, outputs, residuals) -> Node:
     return node
 
 
-def _refresh(op, x) -> Node:
+def refresh_view(name: str, x) -> Node:
     """``x`` is a view whose base got a new history (an in-place change recorded after the
     view was taken): take the view again from the base's new history, as PyTorch does, and
     return its node. A tensor sharing memory without a known base cannot be retaken."""
     if x._view_of is None:
         raise RuntimeError(
-            f"{op.name}: an input shares memory with a tensor that was changed in place by a "
+            f"{name}: an input shares memory with a tensor that was changed in place by a "
             "recorded op after they were linked, and it was not made by a view op, so its "
             "gradient would be wrong: clone() it before the change")
     from ..ops.inplace import retake_view

@@ -207,11 +207,13 @@ def _saves_self(fn) -> bool:
     return op is None or op.save_inputs is True or 0 in op.save_inputs
 
 
-def _snapshot(t):
+def _snapshot(t, op: str):
     """A copy of ``t``'s current value carrying ``t``'s place in the graph: what an op that
     saves its input keeps, so that writing into ``t`` afterwards does not change it."""
     from ..tensor import Tensor
 
+    if t._node is not None and t._version is not None and t._version[1] != t._hist_version:
+        autograd.engine.refresh_view(op, t)  # a view taken before its base's new history
     s = Tensor._make(t._data.copy(), t._device)
     if t._requires_grad:
         s._node, s._out_idx, s._requires_grad = t._node, t._out_idx, True
@@ -258,7 +260,7 @@ def inplace_op(t, fn, op: str, args=(), kwargs=None, saves_self: bool = True) ->
         return update(t, fn(t, *args, **kwargs), op)
     _check_view(t, op)
     if saves_self:
-        src = _snapshot(t)
+        src = _snapshot(t, op)
         args = tuple(src if a is t else a for a in args)
         kwargs = {k: src if v is t else v for k, v in kwargs.items()}
     else:
