@@ -98,6 +98,18 @@ _NODE_FIELDS = ("op", "attrs", "targets", "idxs", "shapes", "dtypes", "saved",
                 "retained", "hooks", "freed", "function", "residuals")
 
 
+def _same_nodes(fast, general):
+    """Two nodes hold the same record (a saved output: equal arrays, not the same)."""
+    for field in _NODE_FIELDS:
+        if field == "out_arrays" and general.out_arrays is not None:
+            assert len(fast.out_arrays) == len(general.out_arrays)
+            for f, g in zip(fast.out_arrays, general.out_arrays):
+                np.testing.assert_array_equal(f, g)
+            continue
+        assert getattr(fast, field) == getattr(general, field), field
+    assert fast.seq == general.seq - 1
+
+
 @pytest.mark.parametrize("name", ["multiply", "add", "divide", "pow", "less"])
 @pytest.mark.parametrize("operands", ["grad*grad", "grad*const", "const*grad", "grad*scalar",
                                       "scalar*grad", "node*leaf", "view*grad"])
@@ -122,10 +134,24 @@ def test_binary_fast_record_makes_the_node_record_makes(name, operands):
     if general.grad_fn is None:  # a comparison: no node on either path
         assert fast.grad_fn is None and not fast.requires_grad
         return
-    for field in _NODE_FIELDS:
-        assert getattr(fast.grad_fn, field) == getattr(general.grad_fn, field), field
-    assert fast.grad_fn.seq == general.grad_fn.seq - 1
+    _same_nodes(fast.grad_fn, general.grad_fn)
     assert fast.requires_grad and fast._out_idx == general._out_idx == 0
+
+
+@pytest.mark.parametrize("name", ["exp", "relu", "negative", "sqrt", "isnan"])
+@pytest.mark.parametrize("operand", ["leaf", "node", "view", "const"])
+def test_unary_fast_record_makes_the_node_record_makes(name, operand):
+    op = OPS[name]
+    base = gt.tensor([[1.5, 2.0], [0.5, 3.0]], requires_grad=True)
+    a = {"leaf": base, "node": base * 2, "view": (base * 1)[1], "const": base.detach()}[operand]
+    impl = gt.get_default_device().backend.impl(op)
+    fast, general = (gt.Tensor._make(impl(a._data), a.device) for _ in range(2))
+    gt.autograd.record_unary(op, a, a._data, fast)
+    gt.autograd.record(op, (a,), {}, (a._data,), [general])
+    if general.grad_fn is None:  # a bool result, or no input that requires grad: no node
+        assert fast.grad_fn is None and not fast.requires_grad
+        return
+    _same_nodes(fast.grad_fn, general.grad_fn)
 
 
 def test_mixed_dtype_fast_path_is_keyed_by_every_dtype():

@@ -7,7 +7,7 @@
 """
 
 from .engine import (HookHandle, Node, add_hook, backward, grad, record,  # noqa: F401
-                     record_binary, run_backward, sum_to)
+                     record_binary, record_unary, run_backward, sum_to)
 from .mode import (enable_grad, is_grad_enabled, no_grad, set_grad_enabled,  # noqa: F401
                    stop_gradient)
 from .tape import GradientTape, UnconnectedGradients  # noqa: F401

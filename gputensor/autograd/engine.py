@@ -119,29 +119,26 @@ def record(op, inputs, attrs, args, outputs, residuals=None) -> None:
             return  # integer and bool results (argmax, comparisons) carry no gradient
     targets, idxs, shapes, dtypes = [], [], [], []
     for x, a in zip(inputs, args):
-        if type(x) in _TT and x._requires_grad:  # (only float tensors require grad)
-            node = x._node
-            if node is None:
-                targets.append(x)
-                idxs.append(None)
-            else:
-                if x._version is not None and x._version[1] != x._hist_version:
-                    node = refresh_view(op.name, x)
-                targets.append(node)
-                idxs.append(x._out_idx)
-        else:
-            targets.append(None)
-            idxs.append(None)
-        if type(a) in _SCALARS:
-            shapes.append(())
-            dtypes.append(None)
-        else:
-            shapes.append(a.shape)
-            dtypes.append(a.dtype)
+        target, idx, shape, dtype = _operand(op, x, a)
+        targets.append(target)
+        idxs.append(idx)
+        shapes.append(shape)
+        dtypes.append(dtype)
     node = _link(op, attrs, tuple(targets), tuple(idxs), tuple(shapes), tuple(dtypes), outputs,
                  residuals)
     if op.save:
         _save(node, op, inputs, args, outputs)
+
+
+def record_unary(op, a, x, out) -> None:
+    """``record`` for the dispatcher's one-operand fast path (``x``: what the forward got; one
+    output, no attributes): the same Node, without the general loop."""
+    if out._data.dtype.kind != "f":
+        return
+    target, idx, shape, dtype = _operand(op, a, x)
+    node = _link(op, _NO_ATTRS, (target,), (idx,), (shape,), (dtype,), (out,), None)
+    if op.save:
+        _save(node, op, (a,), (x,), (out,))
 
 
 def record_binary(op, a, b, x, y, out) -> None:
@@ -150,34 +147,28 @@ def record_binary(op, a, b, x, y, out) -> None:
     Node as ``record`` makes, without its general loop (this runs once per ``a * b``)."""
     if out._data.dtype.kind != "f":
         return
-    ta = ia = tb = ib = None
-    if type(a) in _TT:
-        if a._requires_grad:
-            ta = a._node
-            if ta is None:
-                ta = a
-            else:
-                if a._version is not None and a._version[1] != a._hist_version:
-                    ta = refresh_view(op.name, a)
-                ia = a._out_idx
-        sa, da = x.shape, x.dtype
-    else:
-        sa, da = (), None
-    if type(b) in _TT:
-        if b._requires_grad:
-            tb = b._node
-            if tb is None:
-                tb = b
-            else:
-                if b._version is not None and b._version[1] != b._hist_version:
-                    tb = refresh_view(op.name, b)
-                ib = b._out_idx
-        sb, db = y.shape, y.dtype
-    else:
-        sb, db = (), None
+    ta, ia, sa, da = _operand(op, a, x)
+    tb, ib, sb, db = _operand(op, b, y)
     node = _link(op, _NO_ATTRS, (ta, tb), (ia, ib), (sa, sb), (da, db), (out,), None)
     if op.save:
         _save(node, op, (a, b), (x, y), (out,))
+
+
+def _operand(op, t, arr) -> tuple:
+    """One input's edge and what backward needs of it: (where its gradient goes: a node,
+    a leaf tensor or None; which output of that node; the shape and dtype the op saw)."""
+    if type(t) in _TT:
+        if not t._requires_grad:  # (only float tensors require grad)
+            return None, None, arr.shape, arr.dtype
+        node = t._node
+        if node is None:
+            return t, None, arr.shape, arr.dtype
+        if t._version is not None and t._version[1] != t._hist_version:
+            node = refresh_view(op.name, t)
+        return node, t._out_idx, arr.shape, arr.dtype
+    if type(arr) in _SCALARS:
+        return None, None, (), None
+    return None, None, arr.shape, arr.dtype
 
 
 _NO_ATTRS: dict = {}  # shared, never written

@@ -24,6 +24,7 @@ _new = object.__new__
 _local_grad_enabled = autograd.is_grad_enabled
 record = autograd.record
 record_binary = autograd.record_binary
+record_unary = autograd.record_unary
 # errors a forward may raise for bad input; re-raised with the op's name in front
 _OP_ERRORS = (ValueError, TypeError, IndexError, RuntimeError, OverflowError)
 _EMPTY: dict = {}  # shared, never written: the attrs of attribute-less calls
@@ -155,7 +156,7 @@ def unary_caller(op: OpDef):
                 t._data = r if r.__class__ is x.__class__ else _as_array(r, a._device)
                 t._device = a._device
                 if a._requires_grad and _local_grad_enabled():
-                    record(op, (a,), _EMPTY, (x,), [t])
+                    record_unary(op, a, x, t)
                 return t
         return _apply(op, (a,), _EMPTY)
 
