@@ -361,6 +361,23 @@ def _stale_view_written(x, w):
     return y
 
 
+def _view_made_under_no_grad(x, w):
+    y = x * 2
+    with gt.no_grad():
+        v = y[0]  # does not require grad, but changing it changes y
+    v.mul_(3.0)
+    return y * w
+
+
+def _view_taken_before_its_base_required_grad(x, w):
+    buf = gt.zeros(2, 3, dtype=gt.float64, device=x.device)
+    v = buf[0]
+    buf[1] = x[1] * w[0]
+    v.mul_(3.0)
+    v.add_(x[0])
+    return buf * buf
+
+
 def _self_product_of_view(x, w):
     y = x * x  # (exp would keep y itself for its gradient: changing it would raise)
     v = y[:, 1:]
@@ -421,6 +438,11 @@ VIEW_CASES = {
     "fill_ through a view of a view": (
         lambda x, w: _ret((y := x * 1), y[1][1:].fill_(w[1])),
         lambda x, w: _row(x * 1, 1, gt.stack([x[1, 0], w[1], w[1]]))),
+    "a view made under no_grad()": (_view_made_under_no_grad,
+                                    lambda x, w: _row(x * 2, 0, x[0] * 6) * w),
+    "a view taken before its base required grad": (
+        _view_taken_before_its_base_required_grad,
+        lambda x, w: gt.stack([x[0], x[1] * w[0]]) ** 2),
     "a view times itself": (_self_product_of_view, lambda x, w: gt.concat(
         [x[:, :1] ** 2, x[:, 1:] ** 4], axis=1) * w),
     "constant buffer, values that need grad": (
@@ -520,8 +542,11 @@ def test_in_place_through_a_view_under_a_tape(device):
 def test_in_place_through_a_view_of_a_leaf_that_requires_grad_raises(device):
     w = leaf([1.0, 2.0, 3.0], device)
     v0 = version(w)
+    with gt.no_grad():
+        quiet = w[1:]  # made under no_grad(): changing it with grad mode on still refuses
+
     for change in (lambda: w[0].add_(1.0), lambda: w[1:].mul_(w[1:].detach()),
-                   lambda: w.T.__setitem__(0, 5.0)):
+                   lambda: w.T.__setitem__(0, 5.0), lambda: quiet.mul_(2.0)):
         with pytest.raises(RuntimeError, match=r"a view of a leaf tensor that requires grad "
                                                r"cannot be changed in place"):
             change()

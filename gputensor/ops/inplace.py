@@ -23,9 +23,10 @@ Autograd, as PyTorch:
   chain of view ops) is re-linked, as PyTorch's CopySlices: its new history is its old one
   with the changed values put where the view looks (``index_put`` at the view's positions),
   and the view becomes the same view of it. Other views of it taken before are taken again
-  from the new history when a recorded op next uses them. A view of a leaf that requires
-  grad refuses the change (it would change the leaf), as does a tensor that shares memory
-  without a view op having made it (``detach()``).
+  from the new history when a recorded op next uses them; so is a view that does not
+  require grad (taken under ``no_grad()``, or before its base did) when its base does. A
+  view of a leaf that requires grad refuses the change (it would change the leaf), as does
+  a tensor that shares memory without a view op having made it (``detach()``).
 - Changing a tensor that a recorded node saved makes that backward raise ``RuntimeError``
   naming the op (version counters), instead of returning a wrong gradient.
 """
@@ -90,10 +91,14 @@ def _wants_grad(v) -> bool:
 
 
 def _tracked(t, values=()) -> bool:
-    """Whether an in-place change of ``t`` by ``values`` must be recorded in the graph."""
+    """Whether an in-place change of ``t`` by ``values`` must be recorded in the graph: also
+    for a view that does not require grad (taken under ``no_grad()``, or before its base
+    did) of a base that does: the change goes into the base."""
     if not autograd.is_grad_enabled():
         return False
-    return t._requires_grad or any(_wants_grad(v) for v in values)
+    if t._requires_grad or any(_wants_grad(v) for v in values):
+        return True
+    return t._view_of is not None and _is_view(t) and _view_root(t)[0]._requires_grad
 
 
 def _is_view(t) -> bool:
@@ -133,6 +138,8 @@ def _check_view(t, op: str):
             f"{op}: a view of a leaf tensor that requires grad cannot be changed in place "
             "(the change would go into the leaf); clone() the leaf first, or wrap the update "
             "in gt.no_grad()")
+    if root._requires_grad and not t._requires_grad:
+        retake_view(t)  # taken under no_grad() or before its base required grad: link it
 
 
 def _replay(x, chain):
