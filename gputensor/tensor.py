@@ -230,6 +230,14 @@ class Tensor:
         """Whether ``retain_grad()`` was called on this non-leaf tensor."""
         return self._retains_grad and self._node is not None
 
+    def __getstate__(self):
+        """What pickling and ``copy`` keep: the data, device and attributes, without the
+        link of a view to the tensor it was taken from (a runtime link: the copy owns its
+        data)."""
+        state = dict(getattr(self, "__dict__", ()))
+        state.pop("_view_of", None)
+        return state, {"_data": self._data, "_device": self._device}
+
     def detach(self) -> "Tensor":
         """The same data (shared memory) cut off from the graph.
 

@@ -334,3 +334,22 @@ def test_docstring_examples(name):
     else:
         module = importlib.import_module(name)
     run_docstring_examples(module, module_globals=True, reset=_reset_defaults)
+
+
+def test_pickles_and_copies_of_views_own_their_data(device):
+    """A view keeps a link to the tensor it was taken from (for in-place autograd); copies
+    and pickles drop it. Pickles and deep copies own their values (changing them changes
+    nothing else); a shallow copy shares the array, as shallow copies do."""
+    import copy
+    import pickle
+
+    base = gt.arange(6.0, device=device).reshape(2, 3)  # itself a view of arange's result
+    row = base[1]
+    for made in (pickle.loads(pickle.dumps(row)), copy.deepcopy(row), copy.copy(row)):
+        assert made.tolist() == [3.0, 4.0, 5.0] and made._view_of is None
+    clone = pickle.loads(pickle.dumps(row))
+    clone.add_(1.0)
+    assert base.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+    leaf = gt.tensor([1.0, 2.0], requires_grad=True, device=device)
+    back = pickle.loads(pickle.dumps(leaf))
+    assert back.requires_grad and back.is_leaf and back.tolist() == [1.0, 2.0]
