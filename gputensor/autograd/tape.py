@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+from itertools import repeat
 
 from ..tensor import Tensor
 from .engine import _ones, run_backward
@@ -320,14 +321,20 @@ class GradientTape:
         # a source gets a gradient when watched, when it is a leaf that requires grad and all
         # accessed tensors count, or when the tape itself computed it
         capture, seen = [], set()
+        watched, accessed = self._watched, self._watch_accessed
         for s in flat:
             if s is None or id(s) in seen or s._data.dtype.kind != "f":
                 continue
-            if (id(s) in self._watched or (s._node in allowed if s._node is not None else
-                                           self._watch_accessed and s._requires_grad)):
+            node = s._node
+            if id(s) in watched or (node in allowed if node is not None else
+                                    accessed and s._requires_grad):
                 capture.append(s)
                 seen.add(id(s))
-        roots = [(t, g) for t, g in zip(targets, seeds) if t._requires_grad or id(t) in seen]
+        roots, grads = [], []
+        for t, g in zip(targets, seeds):
+            if t._requires_grad or id(t) in seen:
+                roots.append(t)
+                grads.append(g)
         if not capture or not roots:
             return [None] * len(flat)
         # recorded on the tapes still recording (higher derivatives) when there are any
@@ -337,9 +344,8 @@ class GradientTape:
         try:
             create = is_grad_enabled() and bool(_local.tapes)
             keep = True if retain else (self._persistent or create)
-            captured = run_backward([t for t, _ in roots], [g for _, g in roots],
-                                    retain_graph=keep, create_graph=create, capture=capture,
-                                    accumulate=False, allowed=allowed)
+            captured = run_backward(roots, grads, retain_graph=keep, create_graph=create,
+                                    capture=capture, accumulate=False, allowed=allowed)
         finally:
             if was_recording:
                 self._start()
@@ -379,7 +385,7 @@ def _flatten(structure, what: str):
     same structure from a list of the same length."""
     if isinstance(structure, Tensor) or structure is None:
         return [structure], _first
-    if type(structure) is list and all(isinstance(x, Tensor) for x in structure):
+    if type(structure) is list and all(map(isinstance, structure, repeat(Tensor))):
         return structure, list  # the common flat case
     if isinstance(structure, dict):
         keys = list(structure)
