@@ -10,7 +10,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from . import cuda, dtypes, linalg, nn, random
-from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd import GradientTape, UnconnectedGradients, Variable, grad  # noqa: F401
 from .autograd import stop_gradient  # noqa: F401
 from .creation import (arange, as_tensor, constant, convert_to_tensor, empty, empty_like, eye,

@@ -230,6 +230,34 @@ class Tensor:
         """Whether ``retain_grad()`` was called on this non-leaf tensor."""
         return self._retains_grad and self._node is not None
 
+    @property
+    def data(self) -> "Tensor":
+        """PyTorch's ``.data``: this tensor's values outside the graph (``detach()``: the
+        memory is shared, so ``p.data -= lr * p.grad`` updates ``p`` without recording it).
+        Assigning a tensor replaces the values (it may have another shape or dtype); a
+        graph that saved the old ones then refuses backward.
+
+        >>> p = gt.tensor([1., 2.], requires_grad=True)
+        >>> p.data -= 0.5; p
+        tensor([0.5, 1.5], dtype=float32, device='cpu', requires_grad=True)
+        """
+        return self.detach()
+
+    @data.setter
+    def data(self, value: "Tensor") -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data: assign a tensor, got {type(value).__name__}")
+        if value._device != self._device:
+            raise RuntimeError(f"data: the new values are on {value.device} but the tensor is "
+                               f"on {self.device}; move them with .to() first")
+        if value._data is self._data:  # p.data -= x: the values changed in place already
+            return
+        old = self._version_counter()
+        self._data = value._data
+        self._version = [old[0] + 1, old[1] + 1]  # its own storage now, newer than any saved
+        self._hist_version = self._version[1]
+        self.__dict__.pop("_view_of", None)
+
     def __getstate__(self):
         """What pickling and ``copy`` keep: the data, device and attributes, without the
         link of a view to the tensor it was taken from (a runtime link: the copy owns its

@@ -539,3 +539,49 @@ def test_a_rule_reading_what_its_op_did_not_save_is_told_so(vjp, save, error, wo
     y = apply(op, x, gt.tensor([3.0, 4.0]))
     with pytest.raises(error, match=words.replace("(", r"\(")):
         y.sum().backward()
+
+
+def test_data_updates_outside_the_graph(device):
+    """PyTorch's ``.data``: the manual SGD step of older tutorials, and replacing values."""
+    p = gt.tensor([1.0, -2.0], requires_grad=True, device=device)
+    for _ in range(3):
+        (p * p).sum().backward()
+        p.data -= 0.25 * p.grad  # d/dp p^2 = 2p: p halves each step
+        p.grad = None
+    assert _np(p).tolist() == [0.125, -0.25] and p.is_leaf and p.requires_grad
+    assert not p.data.requires_grad and p.data.grad_fn is None
+    w = gt.tensor([1.0, 2.0], requires_grad=True, device=device)
+    s = (w * w).sum()  # keeps w
+    w.data = gt.tensor([5.0, 6.0, 7.0], device=device)
+    assert _np(w).tolist() == [5.0, 6.0, 7.0] and w.requires_grad and w.is_leaf
+    with pytest.raises(RuntimeError, match="gradient of 'multiply' was modified"):
+        s.backward()
+    with pytest.raises(TypeError, match="data: assign a tensor, got list"):
+        w.data = [1.0]
+
+
+def test_inference_mode_is_no_grad_under_pytorchs_name(device):
+    x = gt.ones(2, requires_grad=True, device=device)
+    with gt.inference_mode():
+        assert not (x * 2).requires_grad and not gt.is_grad_enabled()
+    with gt.inference_mode(False):
+        assert (x * 2).requires_grad
+
+    @gt.inference_mode
+    def bare(a):
+        return a * 2
+
+    @gt.inference_mode()
+    def called(a):
+        return a * 2
+
+    assert not bare(x).requires_grad and not called(x).requires_grad
+    assert gt.is_grad_enabled()
+
+
+@pytest.mark.gpu
+def test_data_refuses_values_on_another_device():
+    w = gt.tensor([1.0, 2.0], requires_grad=True, device="cuda")
+    with pytest.raises(RuntimeError, match=r"data: the new values are on cpu but the tensor "
+                                           r"is on cuda.*move them with \.to\(\)"):
+        w.data = gt.tensor([3.0, 4.0])

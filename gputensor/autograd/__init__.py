@@ -8,8 +8,8 @@
 
 from .engine import (HookHandle, Node, add_hook, backward, grad, record,  # noqa: F401
                      record_binary, record_unary, run_backward, sum_to)
-from .mode import (enable_grad, is_grad_enabled, no_grad, set_grad_enabled,  # noqa: F401
-                   stop_gradient)
+from .mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,  # noqa: F401
+                   set_grad_enabled, stop_gradient)
 from .tape import GradientTape, UnconnectedGradients  # noqa: F401
 from .variable import Variable  # noqa: F401
 

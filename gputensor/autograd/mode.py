@@ -95,6 +95,29 @@ class enable_grad(_GradMode):
     mode = True
 
 
+class inference_mode(_GradMode):
+    """PyTorch's ``inference_mode``: for code that only evaluates, ops record no graph
+    (``mode=False``: they record as usual). gputensor has no separate inference tensors, so
+    it is ``no_grad`` under PyTorch's name; a context manager and a decorator.
+
+    >>> x = gt.ones(2, requires_grad=True)
+    >>> with gt.inference_mode():
+    ...     y = x * 2
+    >>> y.requires_grad
+    False
+    """
+
+    mode = False
+
+    def __new__(cls, mode=True):
+        if callable(mode):  # a bare decorator: @gt.inference_mode
+            return object.__new__(cls)(mode)
+        return object.__new__(cls)
+
+    def __init__(self, mode: bool = True):
+        self.mode = not bool(mode)
+
+
 class set_grad_enabled(_GradMode):
     """Turn graph recording on or off: takes effect at once, and as a ``with`` block or a
     decorator it is undone at the end.
