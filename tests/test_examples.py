@@ -136,3 +136,22 @@ def test_train_step_benchmark_peers_agree():
     for dtype in (np.float32, np.float64):
         losses = train_step.check_agreement(dtype)
         assert "numpy (hand-written)" in losses and len(losses) >= 2
+
+
+def test_readme_tour_runs_and_prints_what_it_says(tmp_path):
+    """The README's short tour, run as written: every ``print`` gives its ``# comment``."""
+    pytest.importorskip("sklearn")
+    text = (ROOT / "README.md").read_text()
+    start = text.index("```python", text.index("## A short tour")) + len("```python")
+    code = text[start:text.index("```", start)]
+    script = tmp_path / "tour.py"
+    script.write_text(code)
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    r = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
+                       text=True, timeout=120, env=env)
+    assert r.returncode == 0, r.stderr
+    printed = " ".join(r.stdout.split())
+    for line in code.splitlines():
+        m = re.match(r"print\(.*\)\s+# (.*)$", line.strip())
+        if m:
+            assert " ".join(m.group(1).split()) in printed, m.group(1)

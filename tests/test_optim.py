@@ -612,3 +612,65 @@ def test_fused_true_without_a_kernel_raises():
 def test_docstring_examples(name):
     run_docstring_examples(importlib.import_module(f"gputensor.optim{name}"),
                            module_globals=True)
+
+
+# -- TensorFlow's custom training loop: tape gradients, apply_gradients ----------------------
+@pytest.mark.parametrize("make", [lambda ps: gt.optim.SGD(ps, lr=0.1, momentum=0.9),
+                                  lambda ps: gt.optim.Adam(ps, lr=0.01),
+                                  lambda ps: gt.optim.RMSprop(ps, lr=0.01)])
+def test_apply_gradients_is_the_step_backward_would_take(make, device):
+    """A GradientTape + apply_gradients loop moves the parameters exactly as the
+    backward() + step() loop does, for three steps of each rule."""
+    def model():
+        gt.manual_seed(3)
+        return gt.nn.Sequential(gt.nn.Linear(3, 4), gt.nn.Tanh(), gt.nn.Linear(4, 2)).to(device)
+
+    x = gt.tensor(np.linspace(-1, 1, 15).reshape(5, 3), device=device)
+    y = gt.tensor([0, 1, 1, 0, 1], device=device)
+    torch_style, tf_style = model(), model()
+    opt_a, opt_b = make(list(torch_style.parameters())), make(tf_style.trainable_variables)
+    for _ in range(3):
+        opt_a.zero_grad()
+        gt.nn.functional.cross_entropy(torch_style(x), y).backward()
+        opt_a.step()
+        with gt.GradientTape() as tape:
+            loss = gt.nn.functional.cross_entropy(tf_style(x), y)
+        grads = tape.gradient(loss, tf_style.trainable_variables)
+        opt_b.apply_gradients(zip(grads, tf_style.trainable_variables))
+    for p, q in zip(torch_style.parameters(), tf_style.parameters()):
+        np.testing.assert_allclose(p.cpu().numpy(), q.cpu().numpy(), rtol=1e-6, atol=1e-7)
+    assert all(q.grad is None for q in tf_style.parameters())  # .grad untouched
+
+
+def test_apply_gradients_moves_only_the_given_variables():
+    a = gt.Variable([1.0, 1.0])
+    b = gt.Variable([1.0])
+    opt = gt.optim.SGD([a], lr=0.5)
+    b.grad = gt.tensor([9.0])  # a gradient from elsewhere: neither used nor dropped
+    opt.apply_gradients([(gt.tensor([2.0, 4.0]), a), (None, b)])
+    assert a.tolist() == [0.0, -1.0] and b.tolist() == [1.0] and b.grad.tolist() == [9.0]
+    opt.apply_gradients([(gt.tensor([2.0]), b)])  # b was not given yet: it joins
+    assert b.tolist() == [0.0] and len(opt.param_groups) == 2
+
+
+def test_apply_gradients_errors():
+    w = gt.Variable([1.0, 2.0])
+    opt = gt.optim.SGD([w], lr=0.1)
+    with pytest.raises(TypeError, match=r"SGD.apply_gradients: expected \(gradient, variable\) "
+                                        r"pairs, got Variable at position 0"):
+        opt.apply_gradients([w])
+    with pytest.raises(TypeError, match="pair 0 holds a float, not a variable"):
+        opt.apply_gradients([(w, 1.0)])
+    with pytest.raises(ValueError, match=r"the gradient of pair 0 has shape \(3,\) for a "
+                                         r"variable of shape \(2,\)"):
+        opt.apply_gradients([(gt.ones(3), w)])
+    assert w.tolist() == [1.0, 2.0]
+
+
+def test_trainable_variables_are_the_parameters_that_require_grad():
+    m = gt.nn.Sequential(gt.nn.Linear(2, 3), gt.nn.Linear(3, 1))
+    m[0].weight.requires_grad_(False)  # frozen
+    names = [n for n, p in m.named_parameters() if p.requires_grad]
+    assert [id(p) for p in m.trainable_variables] == [
+        id(p) for n, p in m.named_parameters() if n in names]
+    assert len(m.trainable_variables) == 3

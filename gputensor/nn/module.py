@@ -309,6 +309,16 @@ class Module:
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
+    @property
+    def trainable_variables(self) -> list:
+        """TensorFlow's name: the parameters that require grad, in ``parameters()`` order
+        (what ``GradientTape.gradient`` and ``Optimizer.apply_gradients`` take).
+
+        >>> len(gt.nn.Linear(2, 3).trainable_variables)
+        2
+        """
+        return [p for p in self.parameters() if p.requires_grad]
+
     def named_buffers(self, prefix: str = "", recurse: bool = True,
                       remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
         """(dotted name, buffer) pairs.

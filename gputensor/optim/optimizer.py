@@ -170,6 +170,50 @@ class Optimizer:
                 self._step_group(group)
         return loss
 
+    def apply_gradients(self, grads_and_vars: Iterable) -> None:
+        """TensorFlow's update: apply each ``(gradient, variable)`` pair (a ``GradientTape``'s
+        gradients zipped with the variables), one step of this optimizer's rule. Only those
+        variables move; a None gradient leaves its variable alone; ``.grad`` is untouched. A
+        variable the optimizer was not given yet joins it (a new group with the defaults).
+
+        >>> w = gt.Variable([1.0, 2.0]); opt = gt.optim.SGD([w], lr=0.5)
+        >>> with gt.GradientTape() as tape:
+        ...     loss = (w * w).sum()
+        >>> opt.apply_gradients(zip(tape.gradient(loss, [w]), [w])); w.tolist()
+        [0.0, 0.0]
+        """
+        name = type(self).__name__
+        pairs = []
+        for i, pair in enumerate(grads_and_vars):
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                raise TypeError(f"{name}.apply_gradients: expected (gradient, variable) pairs, "
+                                f"got {type(pair).__name__} at position {i}")
+            g, v = pair
+            if not isinstance(v, Tensor):
+                raise TypeError(f"{name}.apply_gradients: pair {i} holds a "
+                                f"{type(v).__name__}, not a variable (tensor)")
+            if g is not None and (not isinstance(g, Tensor) or g.shape != v.shape):
+                got = f"shape {g.shape}" if isinstance(g, Tensor) else type(g).__name__
+                raise ValueError(f"{name}.apply_gradients: the gradient of pair {i} has {got} "
+                                 f"for a variable of shape {v.shape}")
+            pairs.append((g, v))
+        known = {id(p) for group in self.param_groups for p in group["params"]}
+        new = {id(v): v for _, v in pairs if id(v) not in known}
+        if new:
+            self.add_param_group({"params": list(new.values())})
+        params = [p for group in self.param_groups for p in group["params"]]
+        kept = [p.grad for p in params]
+        try:
+            for p in params:
+                p.grad = None
+            for g, v in pairs:
+                if g is not None:
+                    v.grad = g.detach()
+            self.step()
+        finally:
+            for p, g in zip(params, kept):
+                p.grad = g
+
     def _step_group(self, group: dict) -> None:
         raise NotImplementedError(f"{type(self).__name__} does not implement step()")
 
