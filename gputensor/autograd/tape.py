@@ -80,7 +80,11 @@ class GradientTape:
             _local.tapes = _local.tapes + (self,)
 
     def _stop(self) -> None:
-        _local.tapes = tuple(t for t in _local.tapes if t is not self)
+        tapes = _local.tapes
+        if tapes and tapes[-1] is self:  # the innermost tape: the usual case
+            _local.tapes = tapes[:-1]
+        else:
+            _local.tapes = tuple(t for t in tapes if t is not self)
 
     def _record(self, node) -> None:
         """Called by ``engine.record`` for each node made while this tape records."""
@@ -146,6 +150,8 @@ class GradientTape:
             self._switched.append(t)
 
     def _switch_off(self) -> None:
+        if not self._switched:
+            return
         others = [tape for tape in _local.tapes if tape is not self]
         for t in self._switched:
             if not any(id(t) in tape._watched for tape in others):
