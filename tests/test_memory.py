@@ -62,6 +62,33 @@ def test_a_product_keeps_only_the_operand_a_gradient_needs(device, constant_firs
     np.testing.assert_allclose(x.grad.numpy(), [8.0, 10.0, 12.0])
 
 
+def test_a_graph_leaves_one_object_per_op_for_the_cycle_collector(device):
+    """Each recorded op keeps one object the cycle collector tracks (its Node: the edges to
+    upstream nodes sit in the node's slots, not in a tuple of their own), so building a long
+    graph seldom sets off a full collection over the whole process."""
+    from collections import Counter
+
+    def chain(x, n):
+        for _ in range(n):
+            x = x * 1.0001 + 0.0001
+        return x
+
+    x = gt.tensor(1.0, requires_grad=True, device=device)
+    chain(x, 3).backward()  # first uses (dispatch caches) out of the count
+    x.grad = None
+    gc.collect()
+    before = Counter(type(o).__name__ for o in gc.get_objects())
+    y = chain(x, 200)
+    gc.collect()
+    grown = Counter(type(o).__name__ for o in gc.get_objects())
+    grown.subtract(before)
+    assert grown["Node"] == 400
+    assert grown["tuple"] < 10, grown  # no tuple of edges per op
+    assert sum(grown.values()) - grown["Node"] < 100, grown  # not one or more per op
+    y.backward()
+    assert abs(x.grad.item() - 1.0001 ** 200) < 1e-3
+
+
 def test_retain_graph_keeps_the_saved_tensors(device):
     x = gt.tensor([1.0, 2.0], requires_grad=True, device=device)
     with _no_cycle_collector():
