@@ -604,8 +604,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
     >>> gt.grad(x * x, x)
     (tensor(6., dtype=float32, device='cpu'),)
     """
-    from ..tensor import Tensor
-
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     single = isinstance(inputs, Tensor)
     inputs = [inputs] if single else list(inputs)

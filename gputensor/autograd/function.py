@@ -32,6 +32,7 @@ released after a backward without ``retain_graph``. Keep outputs in ``ctx`` only
 
 from __future__ import annotations
 
+from ..tensor import Tensor
 from .engine import record
 from .mode import is_grad_enabled, no_grad
 
@@ -52,8 +53,6 @@ class FunctionCtx:
     def save_for_backward(self, *tensors) -> None:
         """Keep tensors (inputs, outputs or None) for ``backward``; they are checked for
         in-place changes and released after the backward pass."""
-        from ..tensor import Tensor
-
         for i, t in enumerate(tensors):
             if t is not None and not isinstance(t, Tensor):
                 raise TypeError(f"save_for_backward: argument {i} is a "
@@ -66,8 +65,6 @@ class FunctionCtx:
         """The tensors given to ``save_for_backward``, in order."""
         if self._saved is None:
             return ()
-        from ..tensor import Tensor
-
         out = []
         for s in self._saved:
             if type(s) is tuple and s and s[0] is _OUT:  # an output of forward
@@ -101,8 +98,6 @@ class Function:
     def apply(cls, *args, **kwargs):
         """Run ``forward`` and, when an input requires grad, link the outputs to a graph node
         whose derivative rule is ``backward``."""
-        from ..tensor import Tensor
-
         ctx = FunctionCtx()
         ctx._name = cls.__name__
         grad_on = is_grad_enabled()
@@ -184,7 +179,6 @@ def _opdef(cls):
 def _vjp(cls, ectx, g):
     """The derivative rule of a custom Function's node: call ``cls.backward``."""
     from ..creation import as_tensor
-    from ..tensor import Tensor
 
     node = ectx.node
     ctx, positions, n_outs = node.function

@@ -10,7 +10,6 @@ windowing rows, ``unfold`` (im2col) and ``fold`` (col2im), each the other's grad
 ``batch_norm`` (means and rsqrt) and ``embedding`` (``take``).
 
 Conventions shared by the losses:
-
 * ``reduction`` is ``'mean'`` (default), ``'sum'`` or ``'none'``; the mean of no elements is
   nan, as in PyTorch.
 * Inputs of different roles are not promoted together: integer class labels stay integers,
@@ -42,16 +41,24 @@ import operator
 import numpy as np
 
 from .. import dtypes as dt
-from ..creation import arange
+from ..autograd import no_grad
+from ..creation import arange, as_tensor, ones
 from ..ops import OPS as _OPS
 from ..ops import OpDef, apply, register, tensor_method
+from ..ops import elementwise as E
 from ..ops.opdef import Residuals
 # the activations are the elementwise ops themselves (the same objects as gt.relu etc.)
 from ..ops.elementwise import (cast, equal, exp, gelu, greater_equal, leaky_relu, log, maximum,
-                               not_equal, relu, sigmoid, tanh)
+                               not_equal, relu, rsqrt, sigmoid, tanh)
+from ..ops.join import stack
 from ..ops.linalg import matmul
-from ..ops.movement import expand_dims, reshape
+from ..ops.movement import clone, expand_dims, reshape, take
+from ..ops.movement import pad as _pad
+from ..ops.reduce import max as _max
+from ..ops.reduce import mean as _mean
+from ..ops.reduce import min as _min
 from ..ops.reduce import sum as _sum
+from ..random import rand
 from ..tensor import Tensor
 
 _SUM = _OPS["sum"]  # rules call the row directly: their axes are already valid
@@ -710,8 +717,6 @@ BINARY_CROSS_ENTROPY_WITH_LOGITS = _row(
 def _as_tensor(x, device=None) -> Tensor:
     if isinstance(x, Tensor):
         return x
-    from ..creation import as_tensor
-
     return as_tensor(x, device=device)
 
 
@@ -820,7 +825,6 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, generator=None) ->
 
     >>> gt.manual_seed(0); y = gt.nn.functional.dropout(gt.ones(4), p=0.5)
     """
-    from ..random import rand
 
     if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
         raise TypeError(f"dropout: p must be a number in [0, 1], got {p!r}")
@@ -1156,8 +1160,6 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
         else:
             pads = _same_padding("conv2d", (h, w), kernel, dilation, stride)
             if any(a != b for a, b in pads):  # uneven: pad explicitly, then none
-                from ..ops.movement import pad as _pad
-
                 x = _pad(x, ((0, 0), (0, 0)) + pads)
                 h, w = x.shape[2:]
             padding = tuple(a for a, _ in pads) if all(a == b for a, b in pads) else (0, 0)
@@ -1180,7 +1182,6 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1) -
     >>> gt.nn.functional.max_pool2d(gt.arange(16.).reshape(1, 1, 4, 4), 2).tolist()
     [[[[5.0, 7.0], [13.0, 15.0]]]]
     """
-    from ..ops.reduce import max as _max
 
     x = _as_tensor(input)
     if x.ndim == 3:
@@ -1199,8 +1200,6 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1) -
     n, c, h, w = x.shape
     oh, ow = _windows("max_pool2d", (h, w), kernel, dilation, padding, stride)
     if padding != (0, 0):
-        from ..ops.movement import pad as _pad
-
         low = -math.inf if x.dtype.kind == "f" else int(np.iinfo(x.dtype).min)
         x = _pad(x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2),
                  constant_values=low)
@@ -1299,10 +1298,6 @@ _LN_GRAD = OpDef("layer_norm_grad", _ln_grad_fwd, kind="composite", arity=None, 
 
 
 def _layer_norm_vjp(ctx, g):
-    from ..ops.elementwise import rsqrt
-    from ..ops.movement import clone
-    from ..ops.reduce import mean as _mean
-
     x = ctx.inputs[0]
     n_in = len(ctx.needs)
     w = ctx.inputs[1] if n_in > 1 else None
@@ -1372,8 +1367,6 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
     if x.dtype.kind != "f":
         x = cast(x, dt.get_default_dtype())
     if weight is None and bias is not None:  # a unit weight: the same one op
-        from ..creation import ones
-
         weight = ones(shape, dtype=bias.dtype, device=bias.device)
     affine = () if weight is None else (weight,) if bias is None else (weight, bias)
     return apply(LAYER_NORM, x, *affine, normalized_shape=shape, eps=float(eps))
@@ -1385,9 +1378,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
 # The forward is the activation's own forward on x + b (rounded to the dtype as the two-op
 # path does); the rules are the activation's rules (db: the engine sums over the batch axes).
 def _bias_act_fwd(act: str):
-    from ..ops import OPS
-
-    f = OPS[act].fwd
+    f = _OPS[act].fwd
     if isinstance(f, str):
         return lambda xp, x, b: getattr(xp, f)(x + b)
     return lambda xp, x, b: f(xp, x + b)
@@ -1416,8 +1407,6 @@ def _bias_act_row(act: str, rule, shifted: bool = False) -> OpDef:
 
 
 def _make_bias_act_rows():
-    from ..ops import elementwise as E
-
     return (_bias_act_row("relu", E._vjp_relu), _bias_act_row("sigmoid", E._vjp_sigmoid),
             _bias_act_row("tanh", E._vjp_tanh), _bias_act_row("gelu", E._vjp_gelu, True))
 
@@ -1454,9 +1443,6 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     >>> gt.nn.functional.batch_norm(gt.tensor([[0.], [2.]]), None, None, training=True).tolist()
     [[-0.9999949932098389], [0.9999949932098389]]
     """
-    from ..autograd import no_grad
-    from ..ops.elementwise import rsqrt
-    from ..ops.reduce import mean as _mean
 
     x = _as_tensor(input)
     if x.ndim < 2:
@@ -1505,7 +1491,6 @@ def embedding(input: Tensor, weight: Tensor) -> Tensor:
     >>> gt.nn.functional.embedding(gt.tensor([2, 0]), gt.eye(3)).tolist()
     [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
     """
-    from ..ops.movement import take
 
     idx = _as_tensor(input, getattr(weight, "device", None))
     weight = _as_tensor(weight)
@@ -1522,8 +1507,6 @@ def _check_embedding_input(who: str, idx: Tensor, n: int) -> None:
         raise TypeError(f"{who}: indices must be an integer tensor, got dtype {idx.dtype}")
     if idx.numel() == 0:
         return
-    from ..ops.join import stack
-    from ..ops.reduce import max as _max, min as _min
 
     lo, hi = stack([_min(idx), _max(idx)]).tolist()  # one host sync
     if lo < 0 or hi >= n:

@@ -1006,8 +1006,6 @@ def cast(x, dtype) -> "Tensor":
     >>> gt.cast(gt.tensor([1.5]), gt.int32).tolist()
     [1]
     """
-    from ..tensor import Tensor
-
     dtype = dt.as_dtype(dtype)
     if isinstance(x, Tensor) and x.dtype == dtype:
         return x
@@ -1021,8 +1019,6 @@ _CAST = register(OpDef("cast", lambda xp, x, dtype: x.astype(dtype), kind="eleme
 
 
 def _as_tensor(x):
-    from ..tensor import Tensor
-
     if isinstance(x, Tensor):
         return x
     from ..creation import as_tensor

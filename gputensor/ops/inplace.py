@@ -49,8 +49,6 @@ __all__ = ["setitem"]
 def _value_array(t, value, op: str):
     """``value`` as an array on ``t``'s device, cast to ``t``'s dtype (same-kind casts only)."""
     from ..creation import _to_array
-    from ..tensor import Tensor
-
     if isinstance(value, Tensor):
         if value.device != t.device:
             raise RuntimeError(f"{op}: value is on {value.device} but the tensor is on "
@@ -183,8 +181,6 @@ def retake_view(view) -> None:
 def _relink(t, result) -> None:
     """After ``result`` was written into ``t``: ``t`` now stands for ``result`` in the graph
     (through its root when ``t`` is a view: ``_rebase``)."""
-    from ..tensor import Tensor
-
     if t._view_of is not None and _is_view(t):
         return _rebase(t, result)
     if isinstance(result, Tensor) and result._requires_grad and result._node is not None:
@@ -217,8 +213,6 @@ def _saves_self(fn) -> bool:
 def _snapshot(t, op: str):
     """A copy of ``t``'s current value carrying ``t``'s place in the graph: what an op that
     saves its input keeps, so that writing into ``t`` afterwards does not change it."""
-    from ..tensor import Tensor
-
     if t._node is not None and t._version is not None and t._version[1] != t._hist_version:
         autograd.engine.refresh_view(op, t)  # a view taken before its base's new history
     s = Tensor._make(t._data.copy(), t._device)
@@ -316,8 +310,6 @@ def update(t, result, op: str) -> "Tensor":
     >>> t = gt.ones(2); update(t, t * 3, "mul_").tolist()
     [3.0, 3.0]
     """
-    from ..tensor import Tensor
-
     _check_leaf(t, op)
     if _tracked(t, (result,)):
         if not isinstance(result, Tensor):  # a constant: t's old value gets no gradient
@@ -366,8 +358,6 @@ _INDEX_PUT = register(OpDef(
 
 def _put_tracked(t, index, value, op: str) -> None:
     """``t[index] = value`` recorded in the graph as ``index_put`` (``t`` re-linked)."""
-    from ..tensor import Tensor
-
     _check_view(t, op)
     arr = _value_array(t, value, op)
     idx = index if index is Ellipsis else _index_arrays(index, t, op)
@@ -415,8 +405,6 @@ def copy_(t, src) -> "Tensor":
     [1.0, 1.0]
     """
     _check_leaf(t, "copy_")
-    from ..tensor import Tensor
-
     if isinstance(src, Tensor) and src.device != t.device:
         src = src.to(t.device)  # copy_ is the explicit transfer-into API, as in PyTorch
     if _tracked(t, (src,)):

@@ -24,8 +24,6 @@ __all__ = ["concat", "cat", "concatenate", "stack", "unstack", "unbind", "split"
 
 def _tensors(op: str, tensors) -> list:
     """The sequence argument of concat/stack as a non-empty list of tensors on one device."""
-    from ..tensor import Tensor
-
     if isinstance(tensors, Tensor):
         raise TypeError(f"{op}: expected a sequence of tensors, got a single tensor; pass a "
                         "list such as [a, b]")

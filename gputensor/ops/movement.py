@@ -93,8 +93,6 @@ def clone(x) -> "Tensor":
 # -- argument helpers (shared with join.py) -----------------------------------------------
 def _tensor(x):
     """``x`` as a Tensor (array-likes are wrapped without copying when possible)."""
-    from ..tensor import Tensor
-
     if isinstance(x, Tensor):
         return x
     from ..creation import as_tensor
@@ -925,8 +923,6 @@ _TAKE = register(OpDef(
 
 def _index_tensor(op: str, idx, like):
     """Indices as an integer tensor on ``like``'s device."""
-    from ..tensor import Tensor
-
     if not isinstance(idx, Tensor):
         from ..creation import as_tensor
 
@@ -1004,8 +1000,6 @@ def _index_arrays(index, x, op: str = "getitem"):
 
 
 def _index_item(i, x, op: str):
-    from ..tensor import Tensor
-
     if i is None or i is Ellipsis or isinstance(i, (_slice, int)):
         return i  # Python bools are ints: NumPy treats them as 0-d masks
     if isinstance(i, Tensor):
