@@ -48,10 +48,11 @@ class Node:
     saved: the inputs the op declared in ``OpDef.save`` (``_MISSING`` for the others), with
     saved_versions: each saved tensor's version then (None for other values; None itself
     when no tensor was saved); out_arrays: its outputs' arrays when it saved ``"out"``;
-    versions: ``(storage counter, version, ...)`` of saved outputs (and a custom Function's saved tensors); residuals: what the forward
-    kept for the rule (``ops.opdef.Residuals``), or None; retained: {output index: weakref
-    to the tensor} of outputs that ``retain_grad()``; hooks: {output index: [hook, ...]}
-    (``Tensor.register_hook``), or None.
+    versions: ``(storage counter, version, ...)`` of saved outputs (and a custom Function's
+    saved tensors); residuals: what the forward kept for the rule (``ops.opdef.Residuals``),
+    or None; retained: {output index: weakref to the tensor} of outputs that
+    ``retain_grad()``; hooks: {output index: [hook, ...]} (``Tensor.register_hook``), or
+    None.
 
     Flat tuples of plain values: a graph is many small objects, and every container that
     holds another Python object is one more for the cycle collector's full passes to visit.

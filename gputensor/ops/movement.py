@@ -42,8 +42,8 @@ _slice = builtins.slice  # this module defines TensorFlow's ``slice``
 _AxisError = np.exceptions.AxisError  # both a ValueError and an IndexError, as in NumPy
 
 # -- derivative rules shared by several rows ------------------------------------------------
-# Each rule gets ``ctx`` (the graph node, gputensor.autograd.engine.Node) and the output gradient ``g``
-# and is written with gputensor ops only, so it runs on every device and, under
+# Each rule gets ``ctx`` (the graph node, gputensor.autograd.engine.Node) and the output
+# gradient ``g`` and is written with gputensor ops only, so it runs on every device and, under
 # create_graph=True, is itself recorded. Rows here call ``apply`` on other rows directly: the
 # attributes are known to be valid, so the public functions' checks are skipped.
 def _identity_vjp(ctx, g):
