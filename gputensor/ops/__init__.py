@@ -318,11 +318,14 @@ def _wrap_all(op, out, device, backend, compute, base, attrs=_EMPTY):
     ``base``: the input a view op's results may be views of (None for other ops)."""
     want = op.out_dtype(compute) if op.out_dtype is not None else None
     if isinstance(out, (tuple, list)):
-        return [_wrap(o, device, backend, want, base, (op, attrs, i)) for i, o in enumerate(out)]
-    return _wrap(out, device, backend, want, base, (op, attrs, None))
+        return [_wrap(o, device, backend, want, base, None if base is None else (op, attrs, i))
+                for i, o in enumerate(out)]
+    return _wrap(out, device, backend, want, base, None if base is None else (op, attrs, None))
 
 
 def _wrap(arr, device, backend, want, base, how=None):
+    """``arr`` as a Tensor of dtype ``want``; a view of ``base`` (taken by ``how``: op, attrs,
+    output index) shares its version counter and remembers where it came from."""
     xp = backend.xp
     if not isinstance(arr, xp.ndarray):
         arr = xp.asarray(arr)
