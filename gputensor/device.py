@@ -15,7 +15,7 @@ class Device:
     1
     """
 
-    __slots__ = ("type", "index", "_str", "backend", "fast")
+    __slots__ = ("type", "index", "_str", "backend", "fast", "scalars")
 
     def __init__(self, type: str, index: int | None = None):
         if type not in ("cpu", "cuda"):
@@ -31,6 +31,9 @@ class Device:
         self._str = "cpu" if type == "cpu" else f"cuda:{self.index}"
         self.backend = None  # set by backends.get_backend once the backend exists
         self.fast = {}  # (op, dtype) -> impl: ``ops.apply``'s cache of checks already passed
+        # {dtype: {float: 0-d array}}: Python scalars converted for the fast paths, where
+        # the backend takes those faster (``Backend.scalars_as_arrays``; else stays empty)
+        self.scalars = {}
 
     def __repr__(self) -> str:
         return f"device(type='{self.type}'" + ("" if self.index is None else

@@ -175,6 +175,53 @@ def test_fast_path_errors_name_the_op():
         apply(OPS["matmul"], a, b)  # shapes do not align: the forward's error, named
 
 
+# -- Python float scalars on the binary fast path (cached as 0-d arrays on the CPU) -------------
+_SCALAR_OPS = ["add", "subtract", "multiply", "divide", "maximum", "minimum", "pow"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=st.sampled_from(_SCALAR_OPS),
+       dtype=st.sampled_from(["float16", "float32", "float64"]),
+       s=st.one_of(st.floats(allow_nan=True, allow_infinity=True),
+                   st.sampled_from([0.0, -0.0, 1e300, -1e-300, 1e-8, 65504.0, 65520.0])),
+       reflected=st.booleans())
+def test_scalar_operand_gives_what_numpy_gives_with_a_python_float(name, dtype, s, reflected):
+    """A float scalar goes to the forward as a cached 0-d array of the tensor's dtype: the
+    same bits as NumPy's own conversion (NEP 50), signed zeros, NaN and overflow included,
+    on the first (general) call, the second (converting) and the third (cached)."""
+    data = np.array([-2.0, -0.0, 0.5, 3.0, np.inf], dtype=dtype)
+    x = gt.tensor(data)
+    fn, ufunc = getattr(gt, name), getattr(np, "power" if name == "pow" else name)
+    with np.errstate(all="ignore"):
+        want = ufunc(s, data) if reflected else ufunc(data, s)
+        for _ in range(3):
+            got = fn(s, x) if reflected else fn(x, s)
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(got.numpy(), want)
+            assert (np.signbit(got.numpy()) == np.signbit(want)).all()
+
+
+def test_scalar_cache_tells_signed_zeros_apart_and_stays_bounded():
+    x = gt.tensor([1.0, -1.0])
+    assert np.signbit((x * 0.0).numpy()).tolist() == [False, True]
+    assert np.signbit((x * -0.0).numpy()).tolist() == [True, False]
+    for i in range(1000):
+        assert (x + (i + 0.5)).tolist() == [i + 1.5, i - 0.5]
+    table = x.device.scalars[np.dtype("float32")]
+    assert 0 < len(table) <= 256
+    assert not any(w.flags.writeable for w in table.values())  # shared: read-only
+
+
+def test_scalar_operand_is_recorded_as_the_python_scalar():
+    x = gt.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3.0
+    y = x * 3.0  # (the second call takes the fast path, with the cached 0-d array)
+    assert y.grad_fn.inputs[1] == 3.0 and type(y.grad_fn.inputs[1]) is float
+    assert y.grad_fn.dtypes[1] is None and y.grad_fn.shapes[1] == ()
+    y.sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]
+
+
 # -- ops returning several arrays, and residuals ----------------------------------------------
 def _pair_fwd(xp, x, y):
     return x + y, x * y

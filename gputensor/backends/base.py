@@ -18,6 +18,9 @@ class Backend:
     device = None
     name = "abstract"
     ctx = None  # a context manager making the device current, or None when not needed
+    # whether ops' fast paths hand float Python scalars to the forward as cached 0-d arrays
+    # (``ops._weak``): NumPy ufuncs take those in half the time
+    scalars_as_arrays = False
 
     def __init__(self):
         self._impls = {}

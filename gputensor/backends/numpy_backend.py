@@ -16,6 +16,7 @@ class NumpyBackend(Backend):
     xp = np
     device = CPU
     name = "numpy"
+    scalars_as_arrays = True
 
     def resolve(self, op):
         """The array-module forward, except where NumPy's own routine is slow for the way
