@@ -121,6 +121,9 @@ _new = object.__new__
 _next_seq = Node._seq.__next__
 
 
+_NO_ATTRS: dict = {}  # shared, never written
+
+
 def record(op, inputs, attrs, args, outputs, residuals=None) -> None:
     """Link ``outputs`` of ``op`` to a new Node when an input requires grad (called by apply);
     ``residuals``: what the forward kept for the rule (``ops.opdef.Residuals``)."""
@@ -145,15 +148,38 @@ def record(op, inputs, attrs, args, outputs, residuals=None) -> None:
         _save(node, op, inputs, args, outputs, targets)
 
 
-def record_unary(op, a, x, out) -> None:
-    """``record`` for the dispatcher's one-operand fast path (``x``: what the forward got; one
-    output, no attributes): the same Node, without the general loop."""
-    if out._data.dtype.kind != "f":
+def record_unary(op, a, x, out, attrs=_NO_ATTRS) -> None:
+    """``record`` for the dispatcher's one-operand fast paths (``a`` a tensor; ``x`` what
+    the forward got; one output): the same Node, written out as in ``record_binary``."""
+    data = out._data
+    if data.dtype.kind != "f":
         return
-    target, idx, shape, dtype = _operand(op, a, x)
-    node = _link(op, _NO_ATTRS, (target,), (idx,), (shape,), (dtype,), (out,), None)
+    t = a._node
+    idx = None
+    if not a._requires_grad:  # (callers check first; kept for a record equal to record's)
+        t = None
+    elif t is None:
+        t = a
+    else:
+        idx = a._out_idx
+        if a._version is not None and a._version[1] != a._hist_version:
+            t = refresh_view(op.name, a)
+    node = _new(Node)
+    node.op, node.attrs, node.t0, node.t1, node.tn = op, attrs, t, None, None
+    node.idxs, node.shapes, node.dtypes = (idx,), (x.shape,), (x.dtype,)
+    node.n_out, node.out_shapes, node.device, node.seq = 1, (data.shape,), out._device, _next_seq()
+    node.retained = node.hooks = node.function = node.saved = node.saved_versions = None
+    node.out_arrays = node.residuals = None
+    node.freed = node.create_graph = False
+    node.versions = ()
+    out._node, out._requires_grad = node, True
+    if out._version is not None:  # a view: remember the storage history it saw
+        out._hist_version = out._version[1]
+    if _local.tapes:
+        for tape in _local.tapes:
+            tape._record(node)
     if op.save:
-        _save(node, op, (a,), (x,), (out,), (target,))
+        _save(node, op, (a,), (x,), (out,), (t,))
 
 
 def record_binary(op, a, b, x, y, out) -> None:
@@ -244,9 +270,6 @@ def _operand(op, t, arr) -> tuple:
     if type(arr) in _SCALARS:
         return None, None, (), None
     return None, None, arr.shape, arr.dtype
-
-
-_NO_ATTRS: dict = {}  # shared, never written
 
 
 def _link(op, attrs, targets, idxs, shapes, dtypes, outputs, residuals) -> Node:
@@ -377,12 +400,16 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
     wanted_nodes, wanted_leaves = _wanted(capture) if capture else (_NO_CAPTURE, _NO_CAPTURE)
     shared = set(map(id, grads))  # gradients someone else holds: never a leaf's .grad
     # the roots' gradients enter as if a rule had returned them for inputs ``roots``
-    targets, idxs, shapes = [], [], []
-    for t in roots:
-        targets.append(t if t._node is None else t._node)
-        idxs.append(None if t._node is None else t._out_idx)
-        shapes.append(t._data.shape)
-    result, dtypes = grads, [None] * len(roots)
+    if len(roots) == 1:
+        t = roots[0]
+        targets = (t,) if t._node is None else (t._node,)
+        idxs = (None if t._node is None else t._out_idx,)
+        shapes, dtypes = (t._data.shape,), (None,)
+    else:
+        targets = [t if t._node is None else t._node for t in roots]
+        idxs = [None if t._node is None else t._out_idx for t in roots]
+        shapes, dtypes = [t._data.shape for t in roots], [None] * len(roots)
+    result = grads
     prev_mode = _local.enabled
     _local.enabled = create_graph
     try:
@@ -395,16 +422,13 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
                     g = sum_to(g, shape)
                 if data.dtype is not dtype and dtype is not None:
                     g = g.astype(dtype)
-                if idx is None:  # a leaf: its gradient has its dtype (not the promoted one)
-                    if g._data.dtype is not target._data.dtype:
-                        g = g.astype(target._data.dtype)
-                    slot = leaf_grads.get(id(target))
-                    if slot is None:
-                        leaf_grads[id(target)] = [target, g]
-                    else:
-                        slot[1] = add(slot[1], g)
-                elif allowed is None or target in allowed:
-                    if target.n_out == 1:
+                if idx is not None:  # a node's output
+                    if allowed is not None and target not in allowed:
+                        if wanted_nodes and (target, idx) in wanted_nodes:  # outside a tape's
+                            t = wanted_nodes[(target, idx)]             # records, but watched
+                            prev = captured.get(id(t))
+                            captured[id(t)] = g if prev is None else add(prev, g)
+                    elif target.n_out == 1:
                         prev = pending.get(target)
                         if prev is None:
                             pending[target] = g
@@ -417,10 +441,14 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
                             slots = pending[target] = [None] * target.n_out
                             heappush(heap, (-target.seq, target))
                         slots[idx] = g if slots[idx] is None else add(slots[idx], g)
-                elif wanted_nodes and (target, idx) in wanted_nodes:  # outside a tape's
-                    t = wanted_nodes[(target, idx)]                    # records, but watched
-                    prev = captured.get(id(t))
-                    captured[id(t)] = g if prev is None else add(prev, g)
+                else:  # a leaf: its gradient has its dtype (not the promoted one)
+                    if g._data.dtype is not target._data.dtype:
+                        g = g.astype(target._data.dtype)
+                    slot = leaf_grads.get(id(target))
+                    if slot is None:
+                        leaf_grads[id(target)] = [target, g]
+                    else:
+                        slot[1] = add(slot[1], g)
             if not heap:
                 break
             # the next node: check it, then call its derivative rule on its finished
@@ -447,17 +475,15 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
             targets = (node.t0, node.t1) if n == 2 else (node.t0,) if n == 1 else node.tn
             if result.__class__ is not tuple and result.__class__ is not list:
                 result = (result,)
-            if len(result) != len(targets):
+            if len(result) != n:
                 raise RuntimeError(f"the derivative rule of '{node.op.name}' returned "
-                                   f"{len(result)} gradients for {len(targets)} inputs")
+                                   f"{len(result)} gradients for {n} inputs")
             shapes, dtypes = node.shapes, node.dtypes
             if node.function is not None:  # a custom backward may return tensors it keeps
                 shared.update(map(id, result))
             if not retain_graph and node.op.save:
-                node.saved = node.saved_versions = node.out_arrays = None
-                node.function = node.residuals = None
-                node.versions = ()
-                node.freed = True
+                node.saved = node.saved_versions = node.out_arrays = node.function = None
+                node.residuals, node.versions, node.freed = None, (), True
         for leaf, g in leaf_grads.values():
             if leaf._hooks:
                 g = _run_hooks(leaf._hooks, g)

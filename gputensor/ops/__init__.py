@@ -63,6 +63,12 @@ def apply(op: OpDef, *inputs, **attrs):
 
     Returns a Tensor, or a list of Tensors for ops whose forward returns a tuple or list.
     """
+    return apply_with(op, inputs, attrs)
+
+
+def apply_with(op: OpDef, inputs: tuple, attrs: dict):
+    """``apply(op, *inputs, **attrs)`` for callers that hold the tuple and the dict already
+    (``attrs`` is kept by the graph: never write to it afterwards)."""
     if inputs:
         a = inputs[0]
         if type(a) in _TT:
@@ -108,6 +114,10 @@ def _apply_fast(op: OpDef, impl, inputs, args, attrs):
     if op.view and r.base is not None and (r.base is x or r.base is x.base):
         t._version = a._version_counter()
         t._view_of = (a, op, attrs, None)
+    if len(inputs) == 1:
+        if a._requires_grad and _local_grad_enabled():
+            record_unary(op, a, x, t, attrs)
+        return t
     for i in inputs:
         if i._requires_grad:
             if _local_grad_enabled():

@@ -35,7 +35,7 @@ import numpy as np
 from .. import dtypes as dt
 from ..creation import as_tensor
 from ..tensor import TENSOR_TYPES, Tensor
-from . import OpDef, apply, register, tensor_method
+from . import OpDef, apply, apply_with, register, tensor_method
 from . import movement as _mv
 from .. import autograd as _autograd
 from .elementwise import (abs as _abs, cast, equal, exp, isnan, logical_and, logical_or, sign,
@@ -122,12 +122,15 @@ def _check_nonempty(op: str, shape: tuple, axes) -> None:
                              f"axis {a} (size 0): {op} has no identity")
 
 
+_EVERY_AXIS = {"axis": None, "keepdims": False}  # shared by the nodes: never written
+
+
 def _reduce(op: OpDef, x, axis, keepdims, dim, keepdim, dtype=None, *, nonempty=False,
             hint="", **attrs):
     """The body shared by the axis reductions: spellings, axes, dtype=, then ``apply``."""
     if (axis is None and not keepdims and dim is None and keepdim is None and dtype is None
             and not attrs and type(x) in TENSOR_TYPES and not (nonempty and x._data.size == 0)):
-        return apply(op, x, axis=None, keepdims=False)  # all axes: nothing to resolve
+        return apply_with(op, (x,), _EVERY_AXIS)  # all axes: nothing to resolve
     x = _tensor(x)
     axis, keepdims = _resolve(op.name, axis, keepdims, dim, keepdim)
     axes = normalize_axes(op.name, axis, x.shape, hint=hint)
