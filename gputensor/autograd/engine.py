@@ -48,6 +48,7 @@ class Node:
     saved: the inputs the op declared in ``OpDef.save`` (``_MISSING`` for the others), with
     saved_versions: each saved tensor's version then (None for other values; None itself
     when no tensor was saved); out_arrays: its outputs' arrays when it saved ``"out"``;
+    out_shapes: the output shapes of a node of several outputs (None for one);
     versions: ``(storage counter, version, ...)`` of saved outputs (and a custom Function's
     saved tensors); residuals: what the forward kept for the rule (``ops.opdef.Residuals``),
     or None; retained: {output index: weakref to the tensor} of outputs that
@@ -167,7 +168,7 @@ def record_unary(op, a, x, out, attrs=_NO_ATTRS) -> None:
     node = _new(Node)
     node.op, node.attrs, node.t0, node.t1, node.tn = op, attrs, t, None, None
     node.idxs, node.shapes, node.dtypes = (idx,), (x.shape,), (x.dtype,)
-    node.n_out, node.out_shapes, node.device, node.seq = 1, (data.shape,), out._device, _next_seq()
+    node.n_out, node.out_shapes, node.device, node.seq = 1, None, out._device, _next_seq()
     node.retained = node.hooks = node.function = node.saved = node.saved_versions = None
     node.out_arrays = node.residuals = None
     node.freed = node.create_graph = False
@@ -222,7 +223,7 @@ def record_binary(op, a, b, x, y, out) -> None:
     node = _new(Node)
     node.op, node.attrs, node.t0, node.t1, node.tn = op, _NO_ATTRS, ta, tb, None
     node.idxs, node.shapes, node.dtypes = (ia, ib), (sa, sb), (da, db)
-    node.n_out, node.out_shapes, node.device, node.seq = 1, (data.shape,), out._device, _next_seq()
+    node.n_out, node.out_shapes, node.device, node.seq = 1, None, out._device, _next_seq()
     node.retained = node.hooks = node.function = node.saved = node.saved_versions = None
     node.out_arrays = node.residuals = None
     node.freed = node.create_graph = False
@@ -298,7 +299,7 @@ def _link(op, attrs, targets, idxs, shapes, dtypes, outputs, residuals) -> Node:
     node.freed = node.create_graph = False
     node.versions = ()
     if node.n_out == 1:
-        node.out_shapes = (out._data.shape,)
+        node.out_shapes = None  # (read by _fill, for nodes of several outputs)
         out._node, out._requires_grad = node, True
         if out._version is not None:  # a view: remember the storage history it saw
             out._hist_version = out._version[1]
@@ -397,15 +398,19 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
     heap: list = []        # (-seq, node) of the nodes in pending
     leaf_grads: dict = {}  # id(leaf) -> [leaf, gradient]
     captured: dict = {}
-    wanted_nodes, wanted_leaves = _wanted(capture) if capture else (_NO_CAPTURE, _NO_CAPTURE)
-    shared = set(map(id, grads))  # gradients someone else holds: never a leaf's .grad
+    if capture:
+        wanted_nodes, wanted_leaves = _wanted(capture)
+    else:
+        wanted_nodes = wanted_leaves = _NO_CAPTURE
     # the roots' gradients enter as if a rule had returned them for inputs ``roots``
     if len(roots) == 1:
+        shared = {id(grads[0])}  # gradients someone else holds: never a leaf's .grad
         t = roots[0]
         targets = (t,) if t._node is None else (t._node,)
         idxs = (None if t._node is None else t._out_idx,)
         shapes, dtypes = (t._data.shape,), (None,)
     else:
+        shared = set(map(id, grads))
         targets = [t if t._node is None else t._node for t in roots]
         idxs = [None if t._node is None else t._out_idx for t in roots]
         shapes, dtypes = [t._data.shape for t in roots], [None] * len(roots)
@@ -460,7 +465,12 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
                 _deliver(node, listed, wanted_nodes, captured, add)
                 shared.update(map(id, listed))
                 gs = listed if node.n_out > 1 else listed[0]
-            if node.saved_versions is not None or node.versions or node.freed:
+            if node.saved_versions is not None:  # (the common check, inlined)
+                for x, version in zip(node.saved, node.saved_versions):
+                    if version is not None and x._version is not None and (
+                            x._version[0] != version):
+                        _version_error(node, x._version, version)
+            if node.versions or node.freed:
                 _check_saved(node)
             node.create_graph = create_graph
             try:
@@ -524,17 +534,13 @@ def _wanted(capture) -> tuple:
 
 
 def _check_saved(node: Node) -> None:
-    """Raise if ``node``'s saved values were freed by an earlier backward or changed in
-    place since it was recorded."""
+    """Raise if ``node``'s saved values were freed by an earlier backward or its saved
+    outputs changed in place since it was recorded (the walk checks saved inputs itself)."""
     if node.freed:
         raise RuntimeError(
             f"trying to backward through the graph a second time ({node.name()}): its saved "
             "tensors were freed by the first backward; pass retain_graph=True to the first "
             "backward() if you need to backward twice")
-    if node.saved_versions is not None:
-        for x, version in zip(node.saved, node.saved_versions):
-            if version is not None and x._version is not None and x._version[0] != version:
-                _version_error(node, x._version, version)
     pairs = iter(node.versions)
     for counter, version in zip(pairs, pairs):
         if counter[0] != version:
