@@ -150,35 +150,12 @@ def record(op, inputs, attrs, args, outputs, residuals=None) -> None:
 
 
 def record_unary(op, a, x, out, attrs=_NO_ATTRS) -> None:
-    """``record`` for the dispatcher's one-operand fast paths (``a`` a tensor; ``x`` what
-    the forward got; one output): the same Node, written out as in ``record_binary``."""
-    data = out._data
-    if data.dtype.kind != "f":
+    """``record`` for the dispatcher's one-operand fast paths (``x``: what the forward got;
+    one output): the same Node, without the general loops."""
+    if out._data.dtype.kind != "f":
         return
-    t = a._node
-    idx = None
-    if not a._requires_grad:  # (callers check first; kept for a record equal to record's)
-        t = None
-    elif t is None:
-        t = a
-    else:
-        idx = a._out_idx
-        if a._version is not None and a._version[1] != a._hist_version:
-            t = refresh_view(op.name, a)
-    node = _new(Node)
-    node.op, node.attrs, node.t0, node.t1, node.tn = op, attrs, t, None, None
-    node.idxs, node.shapes, node.dtypes = (idx,), (x.shape,), (x.dtype,)
-    node.n_out, node.out_shapes, node.device, node.seq = 1, None, out._device, _next_seq()
-    node.retained = node.hooks = node.function = node.saved = node.saved_versions = None
-    node.out_arrays = node.residuals = None
-    node.freed = node.create_graph = False
-    node.versions = ()
-    out._node, out._requires_grad = node, True
-    if out._version is not None:  # a view: remember the storage history it saw
-        out._hist_version = out._version[1]
-    if _local.tapes:
-        for tape in _local.tapes:
-            tape._record(node)
+    t, idx = _edge(op, a) if a._requires_grad else (None, None)
+    node = _new_node(op, attrs, t, None, (idx,), (x.shape,), (x.dtype,), out)
     if op.save:
         _save(node, op, (a,), (x,), (out,), (t,))
 
@@ -186,54 +163,24 @@ def record_unary(op, a, x, out, attrs=_NO_ATTRS) -> None:
 def record_binary(op, a, b, x, y, out) -> None:
     """``record`` for the dispatcher's binary fast paths: operands ``a``, ``b`` (tensors or
     Python scalars; ``x``, ``y`` what the forward got), one output, no attributes. The same
-    Node as ``record`` makes, with ``_operand``, ``_link`` and ``_save`` written out for two
-    operands: this runs once per ``a * b``, and the calls were half its time."""
-    data = out._data
-    if data.dtype.kind != "f":
+    Node as ``record`` makes, without its general loops, and multiply's "others" saved here:
+    this runs once per ``a * b``."""
+    if out._data.dtype.kind != "f":
         return
     ta = ia = tb = ib = None
     if type(a) in _TT:
         sa, da = x.shape, x.dtype
         if a._requires_grad:
-            ta = a._node
-            if ta is None:
-                ta = a
-            else:
-                ia = a._out_idx
-                if a._version is not None and a._version[1] != a._hist_version:
-                    ta = refresh_view(op.name, a)
-    elif type(x) in _SCALARS:
-        sa, da = (), None
+            ta, ia = _edge(op, a)
     else:
-        sa, da = x.shape, x.dtype
+        sa, da = ((), None) if type(x) in _SCALARS else (x.shape, x.dtype)
     if type(b) in _TT:
         sb, db = y.shape, y.dtype
         if b._requires_grad:
-            tb = b._node
-            if tb is None:
-                tb = b
-            else:
-                ib = b._out_idx
-                if b._version is not None and b._version[1] != b._hist_version:
-                    tb = refresh_view(op.name, b)
-    elif type(y) in _SCALARS:
-        sb, db = (), None
+            tb, ib = _edge(op, b)
     else:
-        sb, db = y.shape, y.dtype
-    node = _new(Node)
-    node.op, node.attrs, node.t0, node.t1, node.tn = op, _NO_ATTRS, ta, tb, None
-    node.idxs, node.shapes, node.dtypes = (ia, ib), (sa, sb), (da, db)
-    node.n_out, node.out_shapes, node.device, node.seq = 1, None, out._device, _next_seq()
-    node.retained = node.hooks = node.function = node.saved = node.saved_versions = None
-    node.out_arrays = node.residuals = None
-    node.freed = node.create_graph = False
-    node.versions = ()
-    out._node, out._requires_grad = node, True
-    if out._version is not None:  # a view: remember the storage history it saw
-        out._hist_version = out._version[1]
-    if _local.tapes:
-        for tape in _local.tapes:
-            tape._record(node)
+        sb, db = ((), None) if type(y) in _SCALARS else (y.shape, y.dtype)
+    node = _new_node(op, _NO_ATTRS, ta, tb, (ia, ib), (sa, sb), (da, db), out)
     if op.save:
         if op.save_others and not op.save_out:  # (multiply) each operand for the other's rule
             if tb is None:  # (a needs a gradient: the output requires grad)
@@ -262,56 +209,65 @@ def _operand(op, t, arr) -> tuple:
     if type(t) in _TT:
         if not t._requires_grad:  # (only float tensors require grad)
             return None, None, arr.shape, arr.dtype
-        node = t._node
-        if node is None:
-            return t, None, arr.shape, arr.dtype
-        if t._version is not None and t._version[1] != t._hist_version:
-            node = refresh_view(op.name, t)
-        return node, t._out_idx, arr.shape, arr.dtype
+        return (*_edge(op, t), arr.shape, arr.dtype)
     if type(arr) in _SCALARS:
         return None, None, (), None
     return None, None, arr.shape, arr.dtype
 
 
-def _link(op, attrs, targets, idxs, shapes, dtypes, outputs, residuals) -> Node:
-    """A new Node for ``op`` with these edges; the float outputs become its outputs."""
-    out = outputs[0]
+def _edge(op, t) -> tuple:
+    """Where the gradient of ``t`` (a tensor that requires grad) goes: ``(t, None)`` for a
+    leaf, ``(node, output index)`` otherwise; a view whose base got a new history since is
+    taken again first (``refresh_view``)."""
+    node = t._node
+    if node is None:
+        return t, None
+    if t._version is not None and t._version[1] != t._hist_version:
+        node = refresh_view(op.name, t)
+    return node, t._out_idx
+
+
+def _new_node(op, attrs, t0, t1, idxs, shapes, dtypes, out, outputs=None) -> Node:
+    """A new Node (``t0``, ``t1``: the targets of its first two inputs) whose output is
+    ``out`` or, given ``outputs`` (several), whose float outputs those are; the tapes that
+    record hear of it."""
     node = _new(Node)
-    node.op, node.attrs = op, attrs
-    n = len(targets)
-    if n == 2:
-        node.t0, node.t1 = targets
-        node.tn = None
-    elif n == 1:
-        node.t0 = targets[0]
-        node.t1 = node.tn = None
-    else:  # three inputs or more (or none)
-        node.t0 = node.t1 = None
-        node.tn = targets
-    node.idxs = idxs
-    node.shapes, node.dtypes = shapes, dtypes
-    node.n_out = len(outputs)
-    node.device = out._device
-    node.seq = _next_seq()
+    node.op, node.attrs, node.t0, node.t1, node.tn = op, attrs, t0, t1, None
+    node.idxs, node.shapes, node.dtypes = idxs, shapes, dtypes
+    node.n_out, node.out_shapes, node.device, node.seq = 1, None, out._device, _next_seq()
     node.retained = node.hooks = node.function = node.saved = node.saved_versions = None
-    node.out_arrays = None
-    node.residuals = residuals
+    node.out_arrays = node.residuals = None
     node.freed = node.create_graph = False
     node.versions = ()
-    if node.n_out == 1:
-        node.out_shapes = None  # (read by _fill, for nodes of several outputs)
+    if outputs is None:
         out._node, out._requires_grad = node, True
         if out._version is not None:  # a view: remember the storage history it saw
             out._hist_version = out._version[1]
     else:
-        node.out_shapes = tuple(o._data.shape for o in outputs)
-        for i, out in enumerate(outputs):
-            if out._data.dtype.kind == "f":
-                out._node, out._out_idx, out._requires_grad = node, i, True
-                if out._version is not None:
-                    out._hist_version = out._version[1]
-    for tape in _local.tapes:
-        tape._record(node)
+        node.n_out = len(outputs)
+        node.out_shapes = tuple(o._data.shape for o in outputs)  # (for _fill)
+        for i, o in enumerate(outputs):
+            if o._data.dtype.kind == "f":
+                o._node, o._out_idx, o._requires_grad = node, i, True
+                if o._version is not None:
+                    o._hist_version = o._version[1]
+    if _local.tapes:
+        for tape in _local.tapes:
+            tape._record(node)
+    return node
+
+
+def _link(op, attrs, targets, idxs, shapes, dtypes, outputs, residuals) -> Node:
+    """A new Node for ``op`` with these edges; the float outputs become its outputs."""
+    n = len(targets)
+    several = outputs if len(outputs) > 1 else None
+    if 0 < n <= 2:
+        node = _new_node(op, attrs, targets[0], targets[1] if n == 2 else None, idxs, shapes,
+                         dtypes, outputs[0], several)
+    else:  # three inputs or more (or none): all targets in ``tn``
+        node = _new_node(op, attrs, None, None, idxs, shapes, dtypes, outputs[0], several)
+        node.tn = targets
+    node.residuals = residuals
     return node
 
 
