@@ -224,14 +224,16 @@ def _weak(s, arr, device):
     array of ``arr``'s dtype NumPy would convert it to (NEP 50), kept in ``Device.scalars``:
     a ufunc takes it in half the time of a Python float. Zeros (``0.0`` and ``-0.0`` are one
     dict key), NaN and values the dtype cannot hold are converted each time."""
-    if type(s) is not float or arr.dtype.kind != "f" or not device.backend.scalars_as_arrays:
+    backend = device.backend
+    if type(s) is not float or arr.dtype.kind != "f" or backend is None or (
+            not backend.scalars_as_arrays):
         return s
     table = device.scalars.get(arr.dtype)
     if table is None:
         table = device.scalars[arr.dtype] = {}
     w = table.get(s)
     if w is None:
-        w = device.backend.xp.asarray(s, dtype=arr.dtype)
+        w = backend.xp.asarray(s, dtype=arr.dtype)
         if s != 0.0 and abs(w) < _INF:  # (False for NaN too)
             if len(table) >= _SCALARS_KEPT:
                 table.clear()
