@@ -107,7 +107,7 @@ def copy_bandwidth(cp, nbytes: int, repeats: int) -> dict:
         res[f"{name}_s"] = t
         res[f"{name}_gbps"] = moved / t / 1e9
     res["copy_gbps"] = max(res["copyto_gbps"], res["memcpy_gbps"])
-    del src, dst
+    src = dst = None  # (the lambdas hold them too) free them before the pool is emptied
     cp.get_default_memory_pool().free_all_blocks()
     return res
 
@@ -300,7 +300,7 @@ def bench_entry(kernel, cp, backend, torch, shape, opts, copy_gbps) -> dict:
         gbps = moved / r["median"] / 1e9
         row["peers"][peer] = {"median_s": r["median"], "p10_s": r["p10"], "p90_s": r["p90"],
                               "gbps": gbps, "fraction_of_copy": gbps / copy_gbps}
-    del dev
+    dev = None  # (the peers hold it too) free it before the pool is emptied
     return row
 
 

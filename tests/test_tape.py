@@ -149,7 +149,7 @@ def test_watched_variables(device):
     with gt.GradientTape() as tape:
         y = a * b * frozen
     names = [v.name for v in tape.watched_variables()]
-    assert names == ["a", "b"] and c is not None
+    assert names == ["a", "b"] and c is not None and y.requires_grad
 
 
 def test_non_trainable_variable_needs_watch(device):

@@ -232,13 +232,20 @@ def _new_node(op, attrs, t0, t1, idxs, shapes, dtypes, out, outputs=None) -> Nod
     ``out`` or, given ``outputs`` (several), whose float outputs those are; the tapes that
     record hear of it."""
     node = _new(Node)
-    node.op, node.attrs, node.t0, node.t1, node.tn = op, attrs, t0, t1, None
-    node.idxs, node.shapes, node.dtypes = idxs, shapes, dtypes
-    node.n_out, node.out_shapes, node.device, node.seq = 1, None, out._device, _next_seq()
-    node.retained = node.hooks = node.function = node.saved = node.saved_versions = None
-    node.out_arrays = node.residuals = None
-    node.freed = node.create_graph = False
+    node.op = op
+    node.attrs = attrs
+    node.t0 = t0
+    node.t1 = t1
+    node.idxs = idxs
+    node.shapes = shapes
+    node.dtypes = dtypes
+    node.device = out._device
+    node.seq = _next_seq()
+    node.n_out = 1
     node.versions = ()
+    node.tn = node.out_shapes = node.retained = node.hooks = node.function = None
+    node.saved = node.saved_versions = node.out_arrays = node.residuals = None
+    node.freed = node.create_graph = False
     if outputs is None:
         out._node, out._requires_grad = node, True
         if out._version is not None:  # a view: remember the storage history it saw
