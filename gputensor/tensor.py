@@ -377,16 +377,6 @@ class Tensor:
                              f"got {device!r}; use .to(device) or .cpu() for other devices")
         return _transfer(self, target)
 
-    def astype(self, dtype) -> "Tensor":
-        """A copy converted to ``dtype`` (self when the dtype already matches).
-
-        >>> gt.tensor([1.7]).astype(gt.int32)
-        tensor([1], dtype=int32, device='cpu')
-        """
-        from .ops.elementwise import cast
-
-        return cast(self, dtype)
-
     def type(self, dtype=None):
         """The dtype's name, or a converted copy when ``dtype`` is given (PyTorch)."""
         return str(self.dtype) if dtype is None else self.astype(dtype)
@@ -394,22 +384,6 @@ class Tensor:
     def is_contiguous(self) -> bool:
         """True when the elements lie in row-major order without gaps."""
         return bool(self._data.flags.c_contiguous)
-
-    def contiguous(self) -> "Tensor":
-        """Self if contiguous, else a row-major copy."""
-        from .ops.movement import contiguous
-
-        return contiguous(self)
-
-    def clone(self) -> "Tensor":
-        """A copy with its own memory (recorded by autograd).
-
-        >>> a = gt.zeros(2); b = a.clone(); b.numpy()[0] = 5; a.tolist()
-        [0.0, 0.0]
-        """
-        from .ops.movement import clone
-
-        return clone(self)
 
     # -- Python protocols -----------------------------------------------------------------
     def __len__(self) -> int:

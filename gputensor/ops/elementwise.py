@@ -1000,11 +1000,15 @@ bitwise_left_shift, bitwise_right_shift = left_shift, right_shift  # NumPy 2 / P
 
 
 # -- conversion -------------------------------------------------------------------------------
+@tensor_method("astype")
 def cast(x, dtype) -> "Tensor":
-    """``x`` converted to ``dtype`` (TensorFlow's ``tf.cast``); returns ``x`` if it matches.
+    """``x`` converted to ``dtype`` (TensorFlow's ``tf.cast``, ``Tensor.astype``); returns
+    ``x`` itself when the dtype already matches.
 
     >>> gt.cast(gt.tensor([1.5]), gt.int32).tolist()
     [1]
+    >>> gt.tensor([1.7]).astype(gt.int32)
+    tensor([1], dtype=int32, device='cpu')
     """
     dtype = dt.as_dtype(dtype)
     if isinstance(x, Tensor) and x.dtype == dtype:

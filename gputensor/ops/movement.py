@@ -70,6 +70,7 @@ TO_DEVICE = register(OpDef("to_device", lambda xp, x, device, src=None: x, kind=
                            vjp=_to_device_vjp, samples=()))
 
 
+@tensor_method("contiguous")
 def contiguous(x) -> "Tensor":
     """``x`` if it is row-major contiguous, else a contiguous copy.
 
@@ -81,11 +82,14 @@ def contiguous(x) -> "Tensor":
     return apply(_CONTIGUOUS, x)
 
 
+@tensor_method("clone")
 def clone(x) -> "Tensor":
-    """A copy of ``x`` with its own memory.
+    """A copy of ``x`` with its own memory (recorded by autograd).
 
     >>> gt.clone(gt.ones(2)).tolist()
     [1.0, 1.0]
+    >>> a = gt.zeros(2); b = a.clone(); b.numpy()[0] = 5; a.tolist()
+    [0.0, 0.0]
     """
     return apply(_CLONE, x)
 
