@@ -211,8 +211,8 @@ def binary_caller(op: OpDef):
         t = _new(Tensor)
         t._data = r if r.__class__ is arr.__class__ else _as_array(r, device)
         t._device = device
-        if grad and _local_grad_enabled():
-            record_binary(op, a, b, a if x is not arr else x, b if y is not arr else y, t)
+        if grad and _local_grad_enabled():  # (a scalar is recorded as the Python number)
+            record_binary(op, a, b, x if type(a) in _TT else a, y if type(b) in _TT else b, t)
         return t
 
     return call
