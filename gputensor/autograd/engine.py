@@ -335,14 +335,11 @@ def sum_to(g, shape: tuple):
     """Undo broadcasting: sum ``g`` down to ``shape`` (the one place this happens)."""
     if g.shape == tuple(shape):
         return g
-    from ..ops.movement import reshape
-    from ..ops.reduce import sum as gsum
-
     lead = g.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
                                       if n == 1 and g.shape[lead + i] != 1)
-    out = gsum(g, axis=axes, keepdims=True) if axes else g
-    return reshape(out, shape)
+    out = _ops.sum(g, axis=axes, keepdims=True) if axes else g
+    return _ops.reshape(out, shape)
 
 
 def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = False,
@@ -356,7 +353,7 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
     Nodes run in decreasing creation order (a max-heap on ``Node.seq``): a node is created
     after every node that feeds it, so all gradients for a node have arrived when it runs.
     """
-    add = _add or _bind_add()
+    add = _ops.add
     pending: dict = {}     # node -> its gradient (one output) or [gradient per output]
     heap: list = []        # (-seq, node) of the nodes in pending
     leaf_grads: dict = {}  # id(leaf) -> [leaf, gradient]
@@ -610,15 +607,20 @@ def _version_error(node, counter: list, version: int):
         "an out-of-place op or .clone() before changing it")
 
 
-_add = None  # elementwise.add, bound on the first backward (the ops import this module)
+class _Ops:
+    """The ops the engine itself calls (``add``, ``sum``, ``reshape``), imported on first
+    use: the ops package imports this module."""
+
+    def __getattr__(self, name: str):
+        if name not in ("add", "sum", "reshape"):
+            raise AttributeError(name)
+        from ..ops import elementwise, movement, reduce
+
+        self.add, self.sum, self.reshape = elementwise.add, reduce.sum, movement.reshape
+        return getattr(self, name)
 
 
-def _bind_add():
-    global _add
-    from ..ops.elementwise import add
-
-    _add = add
-    return add
+_ops = _Ops()
 
 
 def node_dtype(node: Node):
