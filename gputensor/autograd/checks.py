@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..creation import zeros
+
 
 class GradcheckError(RuntimeError):
     """Analytic and numeric gradients disagree; the message names the worst element."""
@@ -64,8 +66,6 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
         raise ValueError("gradcheck: fn returned no float tensor; nothing to differentiate")
 
     # analytic Jacobians: analytic[k][c] has shape (outputs[k].numel(), checked[c].numel())
-    from ..creation import zeros
-
     analytic = []
     for out in outputs:
         n_out = out.numel()

@@ -16,6 +16,7 @@ import itertools
 from heapq import heappop, heappush
 
 from ..backends import get_backend
+from ..creation import as_tensor, zeros
 from ..tensor import TENSOR_TYPES as _TT
 from ..tensor import Tensor
 from .mode import _local
@@ -593,8 +594,6 @@ def add_hook(t, hook) -> HookHandle:
 
 def _fill(node, gs) -> list:
     """Zeros for the outputs of a multi-output node that received no gradient."""
-    from ..creation import zeros
-
     dtype = node_dtype(node)
     return [g if g is not None else zeros(shape, dtype=dtype, device=node.device)
             for g, shape in zip(gs, node.out_shapes)]
@@ -638,8 +637,6 @@ def _seed(output, gradient, fn: str):
             raise RuntimeError(f"grad can be implicitly created only for scalar outputs; this "
                                f"output has shape {output.shape}: pass the gradient")
         return _ones(output)
-    from ..creation import as_tensor
-
     gradient = as_tensor(gradient, dtype=output.dtype, device=output.device)
     if gradient.shape != output.shape:
         raise RuntimeError(f"{fn}: gradient has shape {gradient.shape} but the output has "

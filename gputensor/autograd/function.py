@@ -32,6 +32,7 @@ released after a backward without ``retain_graph``. Keep outputs in ``ctx`` only
 
 from __future__ import annotations
 
+from ..creation import as_tensor
 from ..tensor import Tensor
 from .engine import record
 from .mode import is_grad_enabled, no_grad
@@ -178,8 +179,6 @@ def _opdef(cls):
 
 def _vjp(cls, ectx, g):
     """The derivative rule of a custom Function's node: call ``cls.backward``."""
-    from ..creation import as_tensor
-
     node = ectx.node
     ctx, positions, n_outs = node.function
     gs = g if node.n_out > 1 else [g]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import threading
 
+from ..creation import as_tensor
+
 
 class _Local(threading.local):
     """Per-thread autodiff state: grad mode and the GradientTapes recording in this thread."""
@@ -161,6 +163,4 @@ def stop_gradient(x):
     >>> tape.gradient(y, x)
     tensor(3., dtype=float32, device='cpu')
     """
-    from ..creation import as_tensor
-
     return as_tensor(x).detach()

@@ -15,6 +15,7 @@ import contextlib
 import enum
 from itertools import repeat
 
+from ..creation import as_tensor, ones_like, zeros, zeros_like
 from ..tensor import Tensor
 from .engine import _ones, run_backward
 from .mode import _local, is_grad_enabled
@@ -209,7 +210,6 @@ class GradientTape:
         tensor([[2., 0.],
                 [0., 4.]], dtype=float32, device='cpu')
         """
-        from ..creation import zeros, zeros_like
         from ..ops.join import stack
         from ..ops.movement import reshape
 
@@ -241,7 +241,6 @@ class GradientTape:
     def batch_jacobian(self, target, source):
         """Per-example Jacobians when example ``b`` of ``target`` depends only on example ``b``
         of ``source``: shape ``(B,) + target.shape[1:] + source.shape[1:]``."""
-        from ..creation import zeros, zeros_like
         from ..ops.join import stack
         from ..ops.movement import reshape
 
@@ -283,8 +282,6 @@ class GradientTape:
                                 f"differentiated, got dtype {t.dtype}; cast it first")
         if output_gradients is None:
             return targets, [_ones(t) for t in targets]
-        from ..creation import as_tensor, ones_like
-
         given = _flatten(output_gradients, "gradient")[0]
         if len(given) != len(targets):
             raise ValueError(f"GradientTape.gradient: {len(targets)} target(s) but "
@@ -376,8 +373,6 @@ def _unconnected(mode) -> str:
 
 def _fill_unconnected(g, s, mode):
     if g is None and mode == _ZERO and s is not None:
-        from ..creation import zeros_like
-
         return zeros_like(s)
     return g
 

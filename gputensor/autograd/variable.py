@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..creation import tensor
 from ..tensor import Tensor
 
 
@@ -35,8 +36,6 @@ class Variable(Tensor):
 
     def __init__(self, initial_value=None, trainable: bool = True, name: str | None = None,
                  dtype=None, device=None):
-        from ..creation import tensor
-
         if initial_value is None:
             raise ValueError("Variable: an initial_value is required")
         if callable(initial_value) and not isinstance(initial_value, Tensor):

@@ -27,6 +27,7 @@ import numpy as np
 
 from .. import dtypes as dt
 from ..autograd import no_grad
+from ..creation import as_tensor, empty, tensor
 from ..device import Device, device as as_device
 from ..tensor import Tensor
 
@@ -46,12 +47,8 @@ class Parameter(Tensor):
 
     def __init__(self, data=None, requires_grad: bool = True):
         if data is None:
-            from ..creation import empty
-
             data = empty(0)
         elif not isinstance(data, Tensor):
-            from ..creation import tensor
-
             data = tensor(data)
         self._data, self._device = data._data, data._device
         self._version = data._version_counter()  # one storage: one version counter
@@ -547,8 +544,6 @@ class Module:
         for key, value in values.items():  # convert everything before changing anything
             target = own[key]
             if not isinstance(value, Tensor):
-                from ..creation import as_tensor
-
                 try:
                     value = as_tensor(value)
                 except (TypeError, ValueError) as e:

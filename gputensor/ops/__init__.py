@@ -12,6 +12,7 @@ from typing import Callable
 from .. import autograd
 from .. import dtypes as dt
 from ..backends import get_backend
+from ..creation import _to_array
 from ..device import get_default_device
 from ..tensor import TENSOR_TYPES as _TT
 from ..tensor import Tensor
@@ -373,8 +374,6 @@ def _wrap(arr, device, backend, want, base, how=None):
 
 def _convert(op: OpDef, x, backend):
     """An array-like operand (list, NumPy array, NumPy scalar) as an array of ``backend``."""
-    from ..creation import _to_array
-
     try:
         return _to_array(x, None, backend)
     except (TypeError, ValueError) as e:

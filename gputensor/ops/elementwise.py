@@ -39,6 +39,7 @@ import operator
 import numpy as np
 
 from .. import dtypes as dt
+from ..creation import as_tensor, zeros_like
 from ..tensor import Tensor
 from . import OpDef, apply, binary_caller, register, tensor_method, unary_caller
 
@@ -123,8 +124,6 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
 def _zeros(g):
-    from ..creation import zeros_like
-
     return zeros_like(g)
 
 
@@ -1025,6 +1024,4 @@ _CAST = register(OpDef("cast", lambda xp, x, dtype: x.astype(dtype), kind="eleme
 def _as_tensor(x):
     if isinstance(x, Tensor):
         return x
-    from ..creation import as_tensor
-
     return as_tensor(x)

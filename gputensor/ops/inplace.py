@@ -37,6 +37,7 @@ import numpy as np
 
 from .. import autograd
 from ..backends import get_backend
+from ..creation import _to_array
 from ..tensor import Tensor
 from . import OpDef, apply, register
 from . import elementwise as ew
@@ -48,7 +49,6 @@ __all__ = ["setitem"]
 
 def _value_array(t, value, op: str):
     """``value`` as an array on ``t``'s device, cast to ``t``'s dtype (same-kind casts only)."""
-    from ..creation import _to_array
     if isinstance(value, Tensor):
         if value.device != t.device:
             raise RuntimeError(f"{op}: value is on {value.device} but the tensor is on "

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from ..creation import as_tensor
 from ..tensor import Tensor
 from . import OpDef, apply, register, tensor_method
 from .movement import _axis, _ints, _is_int, _pick, _tensor
@@ -37,8 +38,6 @@ def _tensors(op: str, tensors) -> list:
     first = next((t for t in items if isinstance(t, Tensor)), None)
     if first is None:
         return [_tensor(t) for t in items]
-    from ..creation import as_tensor
-
     return [t if isinstance(t, Tensor) else as_tensor(t, device=first.device) for t in items]
 
 

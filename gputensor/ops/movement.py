@@ -30,6 +30,7 @@ import numpy as np
 
 from ..autograd import is_grad_enabled
 from ..backends import get_backend
+from ..creation import arange, as_tensor
 from ..tensor import Tensor
 from . import OpDef, apply, register, tensor_method
 
@@ -99,8 +100,6 @@ def _tensor(x):
     """``x`` as a Tensor (array-likes are wrapped without copying when possible)."""
     if isinstance(x, Tensor):
         return x
-    from ..creation import as_tensor
-
     return as_tensor(x)
 
 
@@ -886,8 +885,6 @@ def _gather_vjp(ctx, g):
     # out[..., i, ...] = x[..., index[..., i, ...], ...]: scatter-add g back through the same
     # positions (repeated indices, and index dims broadcast over size-1 input dims, add up)
     shape, index = ctx.shapes[0], ctx.inputs[1]
-    from ..creation import arange
-
     nd = len(shape)
     dim = ctx.attrs["dim"] % nd
     pos = tuple(index._data if i == dim else
@@ -928,8 +925,6 @@ _TAKE = register(OpDef(
 def _index_tensor(op: str, idx, like):
     """Indices as an integer tensor on ``like``'s device."""
     if not isinstance(idx, Tensor):
-        from ..creation import as_tensor
-
         idx = as_tensor(idx, device=like.device)
         if idx.numel() == 0 and idx.dtype.kind == "f":
             idx = idx.astype("int64")

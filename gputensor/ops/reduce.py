@@ -33,7 +33,7 @@ import operator
 import numpy as np
 
 from .. import dtypes as dt
-from ..creation import as_tensor
+from ..creation import arange, as_tensor, ones, ones_like
 from ..tensor import TENSOR_TYPES, Tensor
 from . import OpDef, apply, apply_with, register, tensor_method
 from . import movement as _mv
@@ -205,8 +205,6 @@ def exclusive_products(t: Tensor) -> Tensor:
     """``out[..., i] = prod(t[..., j] for j != i)`` along the last axis, without dividing
     (exact with zeros): the exclusive cumulative products from the left times those from the
     right. Differentiable (cumprod, concat and flip all have rules)."""
-    from ..creation import ones, ones_like
-
     n = t.shape[-1]
     if n == 1:
         return ones_like(t)
@@ -394,8 +392,6 @@ def _cumprod_vjp(ctx, g):
         t1 = _rev_cumsum(g * cumprod(where(first, 1.0, x), axis=axis), axis)
         gx = where(before, t0, where(first, t1, 0.0))
     else:
-        from ..creation import arange
-
         n = work[axis]
         xm, gm = moveaxis(x, axis, -1), moveaxis(g, axis, -1)
         i = arange(n, device=x.device)
