@@ -168,6 +168,7 @@ def record_binary(op, a, b, x, y, out) -> None:
     this runs once per ``a * b``."""
     if out._data.dtype.kind != "f":
         return
+    # ``_operand`` for each operand, written out: the two calls cost ~0.1 us a record
     ta = ia = tb = ib = None
     if type(a) in _TT:
         sa, da = x.shape, x.dtype
@@ -321,7 +322,7 @@ def _save(node: Node, op, inputs, args, outputs, targets) -> None:
                 versions.append(None)
             elif type(x) in _TT:
                 saved.append(x)
-                versions.append(x._version[0] if x._version is not None else 0)
+                versions.append(_version_of(x))
                 tensors = True
             else:  # a Python scalar, or an array-like operand apply converted
                 saved.append(x if type(x) in _SCALARS else _make(args[i], outputs[0]._device))

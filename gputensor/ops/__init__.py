@@ -187,13 +187,8 @@ def binary_caller(op: OpDef):
                     return _apply(op, (a, b), _EMPTY)
                 x, y = arr, b._data
                 grad = a._requires_grad or b._requires_grad
-            elif type(b) is float and arr.dtype.kind == "f":
-                x, grad = arr, a._requires_grad
-                y = device.scalars.get(arr.dtype, _EMPTY).get(b)
-                if y is None:
-                    y = _weak(b, arr, device)
-            elif type(b) is int:
-                x, y, grad = arr, b, a._requires_grad
+            elif type(b) is float and arr.dtype.kind == "f" or type(b) is int:
+                x, y, grad = arr, _weak(b, arr, device), a._requires_grad
             else:
                 return _apply(op, (a, b), _EMPTY)
         elif type(b) in _TT and (type(a) is float and b._data.dtype.kind == "f"
@@ -225,15 +220,16 @@ def _weak(s, arr, device):
     array of ``arr``'s dtype NumPy would convert it to (NEP 50), kept in ``Device.scalars``:
     a ufunc takes it in half the time of a Python float. Zeros (``0.0`` and ``-0.0`` are one
     dict key), NaN and values the dtype cannot hold are converted each time."""
-    backend = device.backend
-    if type(s) is not float or arr.dtype.kind != "f" or backend is None or (
-            not backend.scalars_as_arrays):
+    if type(s) is not float:
         return s
     table = device.scalars.get(arr.dtype)
-    if table is None:
-        table = device.scalars[arr.dtype] = {}
-    w = table.get(s)
+    w = None if table is None else table.get(s)
     if w is None:
+        backend = device.backend
+        if arr.dtype.kind != "f" or backend is None or not backend.scalars_as_arrays:
+            return s
+        if table is None:
+            table = device.scalars[arr.dtype] = {}
         w = backend.xp.asarray(s, dtype=arr.dtype)
         if s != 0.0 and abs(w) < _INF:  # (False for NaN too)
             if len(table) >= _SCALARS_KEPT:
