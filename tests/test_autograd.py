@@ -585,3 +585,33 @@ def test_data_refuses_values_on_another_device():
     with pytest.raises(RuntimeError, match=r"data: the new values are on cpu but the tensor "
                                            r"is on cuda.*move them with \.to\(\)"):
         w.data = gt.tensor([3.0, 4.0])
+
+
+def test_retained_grad_is_a_writable_tensor_of_its_own(device):
+    # the gradient a retain_grad tensor sees flows on to other tensors, and after a full
+    # reduction it is a read-only broadcast view: .grad gets a copy, as in PyTorch
+    x = gt.tensor([1.0, 2.0], requires_grad=True, device=device)
+    y = x + 0.0
+    z = y + 0.0
+    y.retain_grad()
+    z.retain_grad()
+    z.sum().backward()
+    assert z.grad is not y.grad
+    z.grad.zero_()  # writable, and nobody else's
+    np.testing.assert_allclose(_np(y.grad), [1.0, 1.0])
+    np.testing.assert_allclose(_np(x.grad), [1.0, 1.0])
+    y.grad.mul_(3.0)
+    np.testing.assert_allclose(_np(x.grad), [1.0, 1.0])
+    # a second backward adds to the retained gradient
+    (z * 2).sum().backward()
+    np.testing.assert_allclose(_np(y.grad), [5.0, 5.0])
+
+
+def test_retained_grad_under_create_graph_is_differentiable(device):
+    x = gt.tensor([1.0, 2.0], requires_grad=True, device=device)
+    y = x * x
+    y.retain_grad()
+    (y * x).sum().backward(create_graph=True)  # y.grad = x
+    assert y.grad.requires_grad
+    (gx,) = gt.grad(y.grad.sum(), x)
+    np.testing.assert_allclose(_np(gx), [1.0, 1.0])

@@ -422,6 +422,7 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
             # output gradient(s)
             node = heappop(heap)[1]
             gs = pending.pop(node)
+            node.create_graph = create_graph
             if node.retained is not None or node.hooks is not None or wanted_nodes:
                 listed = gs if node.n_out > 1 else [gs]
                 _deliver(node, listed, wanted_nodes, captured, add)
@@ -434,7 +435,6 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
                         _version_error(node, x._version, version)
             if node.versions or node.freed:
                 _check_saved(node)
-            node.create_graph = create_graph
             try:
                 result = node.op.vjp(node, gs if node.n_out == 1 else _fill(node, gs))
             except TypeError:
@@ -530,8 +530,9 @@ def _own(g):
 
 def _deliver(node, gs: list, wanted_nodes, captured, add) -> None:
     """A node's finished output gradients ``gs``: run the outputs' hooks (what a hook
-    returns replaces the gradient in ``gs``), then hand them to retain_grad tensors and to
-    ``gt.grad``."""
+    returns replaces the gradient in ``gs``), then hand them to retain_grad tensors (a copy,
+    as PyTorch: the gradient itself flows on, and may be a read-only broadcast view) and
+    to ``gt.grad``."""
     for i, g in enumerate(gs):
         if g is None:
             continue
@@ -543,7 +544,10 @@ def _deliver(node, gs: list, wanted_nodes, captured, add) -> None:
         if node.retained and i in node.retained:
             t = node.retained[i]()
             if t is not None:
-                t.grad = g if t.grad is None else add(t.grad, g)
+                if t.grad is not None:
+                    t.grad = add(t.grad, g)
+                else:  # (under create_graph the copy is recorded: clone is differentiable)
+                    t.grad = _ops.clone(g) if node.create_graph else _own(g)
 
 
 def _run_hooks(hooks: list, g):
@@ -608,15 +612,16 @@ def _version_error(node, counter: list, version: int):
 
 
 class _Ops:
-    """The ops the engine itself calls (``add``, ``sum``, ``reshape``), imported on first
-    use: the ops package imports this module."""
+    """The ops the engine itself calls (``add``, ``sum``, ``reshape``, ``clone``), imported
+    on first use: the ops package imports this module."""
 
     def __getattr__(self, name: str):
-        if name not in ("add", "sum", "reshape"):
+        if name not in ("add", "sum", "reshape", "clone"):
             raise AttributeError(name)
         from ..ops import elementwise, movement, reduce
 
         self.add, self.sum, self.reshape = elementwise.add, reduce.sum, movement.reshape
+        self.clone = movement.clone
         return getattr(self, name)
 
 

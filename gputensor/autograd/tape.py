@@ -18,7 +18,7 @@ from itertools import repeat
 from ..creation import as_tensor, ones_like, zeros, zeros_like
 from ..tensor import Tensor
 from .engine import _ones, run_backward
-from .mode import _local, is_grad_enabled
+from .mode import _local
 
 _NONE, _ZERO = "none", "zero"
 
@@ -323,37 +323,34 @@ class GradientTape:
         allowed = self._allowed()
         # a source gets a gradient when watched, when it is a leaf that requires grad and all
         # accessed tensors count, or when the tape itself computed it
-        capture, seen = [], set()
         watched, accessed = self._watched, self._watch_accessed
+        capture = []
         for s in flat:
-            if s is None or id(s) in seen or s._data.dtype.kind != "f":
-                continue
-            node = s._node
-            if id(s) in watched or (node in allowed if node is not None else
-                                    accessed and s._requires_grad):
-                capture.append(s)
-                seen.add(id(s))
+            if s is not None and s._data.dtype.kind == "f":
+                node = s._node
+                if (node in allowed if node is not None else accessed and s._requires_grad) \
+                        or (watched and id(s) in watched):
+                    capture.append(s)
         roots, grads = [], []
-        for t, g in zip(targets, seeds):
-            if t._requires_grad or id(t) in seen:
+        for t, g in zip(targets, seeds):  # (a target that is a source: its seed, unwatched)
+            if t._requires_grad or any(t is s for s in capture):
                 roots.append(t)
                 grads.append(g)
         if not capture or not roots:
             return [None] * len(flat)
         # recorded on the tapes still recording (higher derivatives) when there are any
-        was_recording = self._recording
+        was_recording = self._active and self in _local.tapes
         if was_recording:
             self._stop()
         try:
-            create = is_grad_enabled() and bool(_local.tapes)
+            create = bool(_local.tapes) and _local.enabled
             keep = True if retain else (self._persistent or create)
             captured = run_backward(roots, grads, retain_graph=keep, create_graph=create,
                                     capture=capture, accumulate=False, allowed=allowed)
         finally:
             if was_recording:
                 self._start()
-        return [captured.get(id(s)) if s is not None and id(s) in seen else None
-                for s in flat]
+        return [None if s is None else captured.get(id(s)) for s in flat]
 
     def _finish(self) -> None:
         if not self._persistent:
