@@ -387,35 +387,36 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
                 data = g._data
                 if data.shape != shape:
                     g = sum_to(g, shape)
-                if data.dtype is not dtype and dtype is not None:
-                    g = g.astype(dtype)
-                if idx is not None:  # a node's output
-                    if allowed is not None and target not in allowed:
-                        if wanted_nodes and (target, idx) in wanted_nodes:  # outside a tape's
-                            t = wanted_nodes[(target, idx)]             # records, but watched
-                            prev = captured.get(id(t))
-                            captured[id(t)] = g if prev is None else add(prev, g)
-                    elif target.n_out == 1:
-                        prev = pending.get(target)
-                        if prev is None:
-                            pending[target] = g
-                            heappush(heap, (-target.seq, target))
-                        else:
-                            pending[target] = add(prev, g)
-                    else:
-                        slots = pending.get(target)
-                        if slots is None:
-                            slots = pending[target] = [None] * target.n_out
-                            heappush(heap, (-target.seq, target))
-                        slots[idx] = g if slots[idx] is None else add(slots[idx], g)
-                else:  # a leaf: its gradient has its dtype (not the promoted one)
-                    if g._data.dtype is not target._data.dtype:
+                if idx is None:  # a leaf: its gradient has its dtype (not the promoted one)
+                    if data.dtype is not target._data.dtype:
                         g = g.astype(target._data.dtype)
                     slot = leaf_grads.get(id(target))
                     if slot is None:
                         leaf_grads[id(target)] = [target, g]
                     else:
                         slot[1] = add(slot[1], g)
+                    continue
+                # a node's output: its gradient has the dtype the op computed in
+                if data.dtype is not dtype and dtype is not None:
+                    g = g.astype(dtype)
+                if allowed is not None and target not in allowed:
+                    if wanted_nodes and (target, idx) in wanted_nodes:  # outside a tape's
+                        t = wanted_nodes[(target, idx)]             # records, but watched
+                        prev = captured.get(id(t))
+                        captured[id(t)] = g if prev is None else add(prev, g)
+                elif target.n_out == 1:
+                    prev = pending.get(target)
+                    if prev is None:
+                        pending[target] = g
+                        heappush(heap, (-target.seq, target))
+                    else:
+                        pending[target] = add(prev, g)
+                else:
+                    slots = pending.get(target)
+                    if slots is None:
+                        slots = pending[target] = [None] * target.n_out
+                        heappush(heap, (-target.seq, target))
+                    slots[idx] = g if slots[idx] is None else add(slots[idx], g)
             if not heap:
                 break
             # the next node: check it, then call its derivative rule on its finished
