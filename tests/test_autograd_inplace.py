@@ -704,3 +704,61 @@ def test_recorded_copy_and_fill_errors(device):
                                          r"\(2,\)"):
         y.fill_(leaf([1.0, 2.0], device))
     assert y.tolist() == [1.0, 2.0, 3.0]
+
+
+# -- results that share memory with an input are views ------------------------------------------
+def _table_results():
+    import sys
+    import warnings
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from opcheck import case_inputs, table_cases
+
+    from gputensor.ops import apply
+
+    rng = np.random.default_rng(0)
+    for op, attrs, shapes, specs, label in table_cases():
+        dtype = "float64" if "f" in op.kinds else "int64" if "i" in op.kinds else "bool"
+        xs = [gt.tensor(a) for a in case_inputs(op, shapes, specs, dtype, rng)]
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # (means of empty samples)
+            try:
+                out = apply(op, *xs, **attrs)
+            except (ValueError, TypeError, IndexError, RuntimeError):
+                continue  # (a sample meant for other dtypes or shapes)
+        yield label, xs, out if isinstance(out, list) else [out]
+
+
+def test_every_result_sharing_memory_with_an_input_shares_its_version_counter():
+    # otherwise an in-place change through the result would change the input behind the
+    # graph's back (a squeeze with nothing to squeeze gave back the input's very array;
+    # einsum's transposes and diagonals are NumPy views; contiguous gave back its input)
+    checked = 0
+    for label, xs, outs in _table_results():
+        for o in outs:
+            for x in xs:
+                if np.shares_memory(o._data, x._data):
+                    checked += 1
+                    assert o._version is not None and o._version is x._version, label
+                    assert o._view_of is not None and o._view_of[0] is x, label
+    assert checked > 20  # the view ops of the table
+
+
+def test_squeeze_with_nothing_to_squeeze_is_a_view(device):
+    x = leaf([1.0, 2.0], device)
+    y = x * 1
+    y.squeeze().mul_(3)  # recorded through y, as any view
+    y.sum().backward()
+    close(x.grad, [3.0, 3.0])
+    x = leaf([1.0, 2.0], device)
+    y = x.exp()
+    y.squeeze().mul_(0)
+    with pytest.raises(RuntimeError, match="'exp' was modified by an in-place operation"):
+        y.sum().backward()
+
+
+def test_einsum_transpose_is_a_copy(device):
+    y = leaf([[1.0, 2.0], [3.0, 4.0]], device) * 1
+    gt.einsum("ij->ji", y).mul_(2)
+    close(y, [[1.0, 2.0], [3.0, 4.0]])

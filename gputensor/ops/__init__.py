@@ -112,7 +112,7 @@ def _apply_fast(op: OpDef, impl, inputs, args, attrs):
     t = _new(Tensor)
     t._data = r if r.__class__ is x.__class__ else _as_array(r, a._device)
     t._device = a._device
-    if op.view and r.base is not None and (r.base is x or r.base is x.base):
+    if op.view and (r is x or r.base is not None and (r.base is x or r.base is x.base)):
         t._version = a._version_counter()
         t._view_of = (a, op, attrs, None)
     if len(inputs) == 1:
@@ -359,10 +359,11 @@ def _wrap(arr, device, backend, want, base, how=None):
         arr = arr.astype(want)
     t = Tensor._make(arr, device)
     # a view's base is its base tensor's array or that array's base (both NumPy and CuPy
-    # collapse chains of views); a copy made through a temporary (reshape of a transpose,
-    # advanced indexing) has another base and must not share the version counter
-    if base is not None and arr.base is not None and (
-            arr.base is base._data or arr.base is base._data.base):
+    # collapse chains of views), or the array is the base's own (a squeeze with nothing to
+    # squeeze); a copy made through a temporary (reshape of a transpose, advanced indexing)
+    # has another base and must not share the version counter
+    if base is not None and (arr is base._data or arr.base is not None and (
+            arr.base is base._data or arr.base is base._data.base)):
         t._version = base._version_counter()
         t._view_of = (base, *how)
     return t

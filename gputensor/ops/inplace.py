@@ -100,9 +100,10 @@ def _tracked(t, values=()) -> bool:
 
 
 def _is_view(t) -> bool:
-    """``t`` shares the storage of another tensor: it has a base array and the version
-    counter it got from its base (views made by a view op, recorded or not)."""
-    if t._data.base is None or t._version is None:
+    """``t`` shares the storage of another tensor: it has a base array (or was made by a
+    view op that gave back its input's very array) and the version counter it got from its
+    base (views made by a view op, recorded or not)."""
+    if t._version is None or (t._data.base is None and t._view_of is None):
         return False
     return t._node is None or t._node.op.view
 

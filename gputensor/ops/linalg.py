@@ -426,7 +426,11 @@ def tensordot(a, b, axes=2) -> Tensor:
 
 
 def _einsum_fwd(xp, *operands, subscripts):
-    return xp.einsum(subscripts, *operands)
+    r = xp.einsum(subscripts, *operands)
+    for x in operands:  # a transpose or a diagonal comes back as a view: einsum is no view op
+        if r is x or r.base is not None and (r.base is x or r.base is x.base):
+            return r.copy()
+    return r
 
 
 _EINSUM = register(OpDef(

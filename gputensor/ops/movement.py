@@ -60,9 +60,10 @@ def _to_device_vjp(ctx, g):
     return g.to(ctx.attrs["src"])
 
 
-_CONTIGUOUS = register(OpDef("contiguous", lambda xp, x: xp.ascontiguousarray(x),
+_CONTIGUOUS = register(OpDef("contiguous", lambda xp, x: x.copy(order="C"),
                              kind="movement", vjp=_identity_vjp,
-                             doc="A row-major copy when needed."))
+                             doc="A row-major copy (``contiguous()`` returns a contiguous "
+                                 "tensor itself without applying it)."))
 _CLONE = register(OpDef("clone", lambda xp, x: x.copy(), kind="movement", vjp=_identity_vjp,
                         doc="A copy with its own memory."))
 # Device transfers are done by Tensor.to, which records this row with attrs ``device`` (the
