@@ -66,7 +66,7 @@ class Tensor:
     __slots__ = ("_data", "_device", "__dict__", "__weakref__")
     __array_ufunc__ = None  # NumPy defers to our reflected operators: ndarray + Tensor works
     _requires_grad = False
-    grad = None
+    _grad = None  # ``.grad`` (the property checks what users assign; the engine writes here)
     _node = None
     # [data version, history version], shared by the views of one storage: in-place writes
     # bump the first (saved-tensor checks), recorded in-place ops the second (stale views)
@@ -183,6 +183,27 @@ class Tensor:
         return self
 
     @property
+    def grad(self):
+        """The gradient that ``backward()`` accumulated here (None until then, and for
+        non-leaves unless ``retain_grad()``). Assigning checks it as PyTorch does: a tensor
+        of this tensor's shape, dtype and device, or None.
+
+        >>> w = gt.tensor([1., 2.], requires_grad=True); (w * 3).sum().backward(); w.grad
+        tensor([3., 3.], dtype=float32, device='cpu')
+        """
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            _check_grad(self, value)
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
+
+    @property
     def is_leaf(self) -> bool:
         """True unless the tensor was produced by a recorded op."""
         return self._node is None
@@ -192,14 +213,18 @@ class Tensor:
         """The graph node that produced this tensor (None for leaves)."""
         return self._node
 
-    def backward(self, gradient=None, retain_graph: bool = False,
-                 create_graph: bool = False) -> None:
-        """Accumulate the gradient of this tensor into the ``.grad`` of every leaf it depends on.
+    def backward(self, gradient=None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs=None) -> None:
+        """Accumulate the gradient of this tensor into the ``.grad`` of every leaf it depends
+        on (only of ``inputs`` when given); ``retain_graph`` defaults to ``create_graph``.
 
         >>> w = gt.tensor(2., requires_grad=True); (10 * w ** 2 + 50).backward(); w.grad
         tensor(40., dtype=float32, device='cpu')
         """
-        _autograd().backward(self, gradient, retain_graph, create_graph)
+        if inputs is None:
+            _autograd().engine.backward_one(self, gradient, retain_graph, create_graph)
+        else:
+            _autograd().backward(self, gradient, retain_graph, create_graph, inputs)
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` each time this tensor's gradient is computed, before it flows
@@ -441,6 +466,23 @@ class Tensor:
         if spec and self._data.size == 1:
             return format(self.item(), spec)
         return repr(self)
+
+
+def _check_grad(t: Tensor, g) -> None:
+    """Refuse a ``.grad`` that is not a tensor of ``t``'s shape, dtype and device: a later
+    backward would broadcast into it, or accumulate in another dtype."""
+    if not isinstance(g, Tensor):
+        raise TypeError(f"grad: assigned grad expected to be a tensor or None, got "
+                        f"{type(g).__name__}")
+    if g._data.shape != t._data.shape:
+        raise RuntimeError(f"grad: cannot assign a gradient of shape {g.shape} to a tensor "
+                           f"of shape {t.shape}; they must be the same")
+    if g._data.dtype != t._data.dtype:
+        raise RuntimeError(f"grad: cannot assign a gradient of dtype {g.dtype} to a tensor "
+                           f"of dtype {t.dtype}; they must be the same")
+    if g._device != t._device:
+        raise RuntimeError(f"grad: cannot assign a gradient on {g.device} to a tensor on "
+                           f"{t.device}; move it with .to() first")
 
 
 TENSOR_TYPES = {Tensor}  # Tensor and its subclasses: exact-type checks of the fast paths

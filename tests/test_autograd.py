@@ -615,3 +615,70 @@ def test_retained_grad_under_create_graph_is_differentiable(device):
     assert y.grad.requires_grad
     (gx,) = gt.grad(y.grad.sum(), x)
     np.testing.assert_allclose(_np(gx), [1.0, 1.0])
+
+
+def test_create_graph_leaf_grads_are_tensors_of_their_own(device):
+    x = gt.tensor([1.0, 2.0], requires_grad=True, device=device)
+    w = gt.tensor([1.0, 2.0], requires_grad=True, device=device)
+    (x + w).sum().backward(create_graph=True)  # one gradient for both, a broadcast view
+    assert x.grad is not w.grad
+    x.grad.zero_()
+    np.testing.assert_allclose(_np(w.grad), [1.0, 1.0])
+    g = gt.tensor([5.0, 6.0], device=device)
+    y = x * 1
+    y.backward(g, create_graph=True)  # the caller's tensor is not taken as .grad
+    assert x.grad is not g
+    # what depends on the leaves stays differentiable
+    z = gt.tensor([1.0, 2.0], requires_grad=True, device=device)
+    (z * z).sum().backward(create_graph=True)
+    assert z.grad.requires_grad
+    (gz,) = gt.grad(z.grad.sum(), z)
+    np.testing.assert_allclose(_np(gz), [2.0, 2.0])
+
+
+def test_autograd_backward_takes_sequences_and_inputs(device):
+    x = gt.tensor([1.0, 2.0], requires_grad=True, device=device)
+    w = gt.tensor(3.0, requires_grad=True, device=device)
+    gt.autograd.backward([(x * w).sum(), x.sum()], inputs=[x])
+    np.testing.assert_allclose(_np(x.grad), [4.0, 4.0])
+    assert w.grad is None  # not among the inputs
+    gt.autograd.backward([x * x, x * 3], [gt.ones(2, device=device)] * 2)
+    np.testing.assert_allclose(_np(x.grad), [4.0 + 5.0, 4.0 + 7.0])
+    assert w.grad is None
+    (x * w).sum().backward(inputs=[w])  # the Tensor method takes inputs too
+    np.testing.assert_allclose(_np(w.grad), 3.0)
+    # a non-leaf input gets its .grad, as retain_grad would give it
+    y = x * 2
+    (y * y).sum().backward(inputs=y)
+    np.testing.assert_allclose(_np(y.grad), [4.0, 8.0])
+
+
+def test_autograd_backward_errors(device):
+    x = gt.tensor([1.0, 2.0], requires_grad=True, device=device)
+    with pytest.raises(RuntimeError, match="inputs is empty"):
+        (x * 2).sum().backward(inputs=[])
+    with pytest.raises(RuntimeError, match="inputs must be a tensor that requires grad"):
+        (x * 2).sum().backward(inputs=[gt.ones(2, device=device)])
+    with pytest.raises(ValueError, match="2 tensors but 1 grad_tensors"):
+        gt.autograd.backward([x * 2, x * 3], [gt.ones(2, device=device)])
+    with pytest.raises(TypeError, match="expected tensors, got list"):
+        gt.autograd.backward([[x]])
+    with pytest.raises(RuntimeError, match="implicitly created only for scalar outputs"):
+        gt.autograd.backward([x * 2])
+
+
+def test_assigning_grad_is_checked(device):
+    x = gt.tensor([1.0, 2.0], requires_grad=True, device=device)
+    x.grad = gt.ones(2, device=device)
+    (x * 2).sum().backward()
+    np.testing.assert_allclose(_np(x.grad), [3.0, 3.0])
+    with pytest.raises(TypeError, match="assigned grad expected to be a tensor or None, got int"):
+        x.grad = 3
+    with pytest.raises(RuntimeError, match=r"gradient of shape \(3,\) to a tensor of shape "
+                                           r"\(2,\)"):
+        x.grad = gt.ones(3, device=device)
+    with pytest.raises(RuntimeError, match="dtype float64 to a tensor of dtype float32"):
+        x.grad = gt.ones(2, dtype=gt.float64, device=device)
+    np.testing.assert_allclose(_np(x.grad), [3.0, 3.0])  # unchanged by the refused ones
+    del x.grad
+    assert x.grad is None

@@ -426,7 +426,7 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
             node.create_graph = create_graph
             if node.retained is not None or node.hooks is not None or wanted_nodes:
                 listed = gs if node.n_out > 1 else [gs]
-                _deliver(node, listed, wanted_nodes, captured, add)
+                _deliver(node, listed, wanted_nodes, captured)
                 shared.update(map(id, listed))
                 gs = listed if node.n_out > 1 else listed[0]
             if node.saved_versions is not None:  # (the common check, inlined)
@@ -464,25 +464,29 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
             if wanted_leaves and id(leaf) in wanted_leaves:
                 captured[id(leaf)] = g
             elif accumulate:
-                if leaf.grad is None:
-                    # .grad must be a tensor of its own, writable (optimizers update it in
-                    # place): copy a gradient that is shared (a rule handed it to several
-                    # inputs, the caller passed it in) or a view of other memory
-                    if create_graph:
-                        leaf.grad = g
-                    elif id(g) in shared or not _owns_memory(g._data):
-                        leaf.grad = _own(g)
-                    else:
-                        leaf.grad = g if g._node is None else _make(g._data, g._device)
-                    shared.add(id(g))
-                else:
-                    leaf.grad = add(leaf.grad, g)
+                _accumulate(leaf, g, shared, create_graph)
     finally:
         _local.enabled = prev_mode
     return captured
 
 
 _NO_CAPTURE: dict = {}  # shared, never written: no tensors to capture
+
+
+def _accumulate(t, g, shared: set, create_graph: bool) -> None:
+    """Add the gradient ``g`` into ``t.grad``. A first gradient becomes ``.grad`` itself
+    unless it is shared (a rule handed it to several inputs, the caller passed it in: ids in
+    ``shared``) or a view of other memory: ``.grad`` must be a writable tensor of its own
+    (optimizers update it in place), so those are copied (a recorded copy under
+    ``create_graph``)."""
+    if t._grad is not None:
+        t._grad = _ops.add(t._grad, g)
+        return
+    if id(g) in shared or not _owns_memory(g._data):
+        t._grad = _ops.clone(g) if create_graph else _own(g)
+    else:
+        t._grad = g if create_graph or g._node is None else _make(g._data, g._device)
+    shared.add(id(g))
 
 
 def _wanted(capture) -> tuple:
@@ -529,7 +533,7 @@ def _own(g):
     return _make(g._data.copy(), g._device)
 
 
-def _deliver(node, gs: list, wanted_nodes, captured, add) -> None:
+def _deliver(node, gs: list, wanted_nodes, captured) -> None:
     """A node's finished output gradients ``gs``: run the outputs' hooks (what a hook
     returns replaces the gradient in ``gs``), then hand them to retain_grad tensors (a copy,
     as PyTorch: the gradient itself flows on, and may be a read-only broadcast view) and
@@ -544,11 +548,8 @@ def _deliver(node, gs: list, wanted_nodes, captured, add) -> None:
             captured[id(t)] = g
         if node.retained and i in node.retained:
             t = node.retained[i]()
-            if t is not None:
-                if t.grad is not None:
-                    t.grad = add(t.grad, g)
-                else:  # (under create_graph the copy is recorded: clone is differentiable)
-                    t.grad = _ops.clone(g) if node.create_graph else _own(g)
+            if t is not None:  # (the gradient flows on: shared)
+                _accumulate(t, g, {id(g)}, node.create_graph)
 
 
 def _run_hooks(hooks: list, g):
@@ -651,11 +652,57 @@ def _seed(output, gradient, fn: str):
     return gradient
 
 
-def backward(tensor, gradient=None, retain_graph: bool = False, create_graph: bool = False,
-             inputs=None) -> None:
-    """``tensor.backward(...)``: accumulate d(tensor)/d(leaf) into every leaf's ``.grad``."""
-    run_backward([tensor], [_seed(tensor, gradient, "backward")], retain_graph or create_graph,
-                 create_graph)
+def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
+             create_graph: bool = False, inputs=None) -> None:
+    """Accumulate the gradients of ``tensors`` (a tensor or a sequence of them, seeded with
+    ``grad_tensors``: required for non-scalar ones) into the ``.grad`` of every leaf they
+    depend on, or only of ``inputs`` (leaves or not) when given, as ``torch.autograd.backward``.
+    ``retain_graph`` defaults to ``create_graph``.
+
+    >>> x = gt.tensor([1., 2.], requires_grad=True); w = gt.tensor(3., requires_grad=True)
+    >>> gt.autograd.backward([(x * w).sum(), x.sum()], inputs=[x]); x.grad, w.grad
+    (tensor([4., 4.], dtype=float32, device='cpu'), None)
+    """
+    roots = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    if grad_tensors is None or isinstance(grad_tensors, Tensor):
+        given = [grad_tensors] * len(roots) if grad_tensors is None else [grad_tensors]
+    else:
+        given = list(grad_tensors)
+    if not roots or len(given) != len(roots):
+        raise ValueError(f"backward: {len(roots)} tensors but {len(given)} grad_tensors; "
+                         "pass one gradient (or None) per tensor")
+    for t in roots:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"backward: expected tensors, got {type(t).__name__}")
+    seeds = [_seed(t, g, "backward") for t, g in zip(roots, given)]
+    keep = create_graph if retain_graph is None else retain_graph
+    if inputs is None:
+        run_backward(roots, seeds, keep, create_graph)
+        return
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if not inputs:
+        raise RuntimeError("backward: inputs is empty; pass the tensors whose .grad to fill, "
+                           "or None for every leaf")
+    for t in inputs:
+        if not isinstance(t, Tensor) or not t._requires_grad:
+            raise RuntimeError("backward: every one of inputs must be a tensor that requires "
+                               "grad")
+    captured = run_backward(roots, seeds, keep, create_graph, capture=inputs,
+                            accumulate=False)
+    done = set()
+    for t in inputs:
+        g = captured.get(id(t))
+        if g is not None and id(t) not in done:
+            done.add(id(t))
+            _accumulate(t, g, {id(g)}, create_graph)  # (captured gradients may be shared)
+
+
+def backward_one(tensor, gradient=None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
+    """``tensor.backward()`` without ``inputs``: ``backward`` for one tensor, without its
+    argument handling (it runs once per training step)."""
+    keep = create_graph if retain_graph is None else retain_graph
+    run_backward([tensor], [_seed(tensor, gradient, "backward")], keep, create_graph)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,
