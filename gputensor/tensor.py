@@ -277,6 +277,9 @@ class Tensor:
                                f"on {self.device}; move them with .to() first")
         if value._data is self._data:  # p.data -= x: the values changed in place already
             return
+        if self._requires_grad and value._data.dtype.kind != "f":
+            raise RuntimeError(f"data: a tensor that requires grad holds floats; cannot give "
+                               f"it values of dtype {value.dtype}")
         old = self._version_counter()
         self._data = value._data
         self._version = [old[0] + 1, old[1] + 1]  # its own storage now, newer than any saved
@@ -300,6 +303,23 @@ class Tensor:
         t = Tensor._make(self._data, self._device)
         t._version = self._version_counter()
         return t
+
+    def detach_(self) -> "Tensor":
+        """Cut this tensor off the graph in place: it becomes a leaf that does not require
+        grad. A view that requires grad refuses (its history is its base's): use detach().
+
+        >>> y = gt.ones(2, requires_grad=True) * 2; y.detach_().requires_grad, y.is_leaf
+        (False, True)
+        """
+        if self._view_of is not None and self._requires_grad:
+            raise RuntimeError("detach_: a view cannot be detached in place (its history is "
+                               "the tensor it was taken from); use detach() instead")
+        node = self._node
+        if node is not None and node.retained:
+            node.retained.pop(self._out_idx, None)
+        self._node, self._out_idx = None, 0
+        self._requires_grad = self._retains_grad = False
+        return self
 
     # -- conversion -----------------------------------------------------------------------
     def numpy(self) -> np.ndarray:

@@ -352,6 +352,45 @@ def test_set_grad_enabled(device):
     assert gt.is_grad_enabled()
 
 
+def test_set_grad_enabled_takes_a_bool():
+    with pytest.raises(TypeError, match="set_grad_enabled: mode must be a bool, got str"):
+        gt.set_grad_enabled("no")
+    assert gt.is_grad_enabled()
+
+
+def test_grad_mode_decorates_generator_functions(device):
+    x = gt.tensor([1.0], requires_grad=True, device=device)
+
+    @gt.no_grad()
+    def steps(n):
+        for _ in range(n):
+            sent = yield (x * 2).requires_grad, gt.is_grad_enabled()
+            assert sent == "next" and not gt.is_grad_enabled()
+        return "done"
+
+    gen = steps(2)
+    assert next(gen) == (False, False)
+    assert gt.is_grad_enabled()  # the caller's mode while the generator is suspended
+    assert gen.send("next") == (False, False)
+    with pytest.raises(StopIteration) as stop:
+        gen.send("next")
+    assert stop.value.value == "done" and gt.is_grad_enabled()
+
+    @gt.enable_grad()
+    def catches():
+        try:
+            yield 1
+        except ValueError:
+            yield gt.is_grad_enabled()
+
+    with gt.no_grad():
+        gen = catches()
+        assert next(gen) == 1
+        assert gen.throw(ValueError("into the body")) is True  # under the decorator's mode
+        assert not gt.is_grad_enabled()
+        gen.close()
+
+
 def test_one_no_grad_object_can_be_nested():
     ng = gt.no_grad()
     with ng:
@@ -682,3 +721,24 @@ def test_assigning_grad_is_checked(device):
     np.testing.assert_allclose(_np(x.grad), [3.0, 3.0])  # unchanged by the refused ones
     del x.grad
     assert x.grad is None
+
+
+def test_data_of_a_tensor_that_requires_grad_stays_float(device):
+    p = gt.tensor([1.0, 2.0], requires_grad=True, device=device)
+    with pytest.raises(RuntimeError, match="data: a tensor that requires grad holds floats; "
+                                           "cannot give it values of dtype int64"):
+        p.data = gt.tensor([1, 2], device=device)
+    np.testing.assert_allclose(_np(p), [1.0, 2.0])
+
+
+def test_detach_in_place(device):
+    x = gt.tensor([1.0, 2.0], requires_grad=True, device=device)
+    y = x * 2
+    y.retain_grad()
+    assert y.detach_() is y
+    assert y.is_leaf and not y.requires_grad and y.grad_fn is None and not y.retains_grad
+    (x * 3).sum().backward()  # x's graph is untouched
+    np.testing.assert_allclose(_np(x.grad), [3.0, 3.0])
+    v = (x * 1)[1:]
+    with pytest.raises(RuntimeError, match="detach_: a view cannot be detached in place"):
+        v.detach_()

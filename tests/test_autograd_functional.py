@@ -254,3 +254,30 @@ def test_binary_cross_entropy_with_logits_gradients(device):
     F.binary_cross_entropy_with_logits(x, t).backward()
     np.testing.assert_allclose(host(x.grad), (sig - t_np) / 5, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(host(t.grad), -x_np / 5, rtol=1e-12)
+
+
+def test_grad_materialize_grads_gives_zeros_for_unused_inputs(device):
+    x = gt.tensor([1.0, 2.0], requires_grad=True, device=device)
+    u = gt.tensor(1.0, requires_grad=True, device=device)
+    gx, gu = gt.grad((x * 2).sum(), [x, u], materialize_grads=True)
+    np.testing.assert_allclose(host(gx), [2.0, 2.0])
+    assert gu.shape == () and host(gu) == 0.0
+    with pytest.raises(ValueError, match="allow_unused cannot be False"):
+        gt.grad((x * 2).sum(), [x, u], materialize_grads=True, allow_unused=False)
+
+
+def test_grad_is_grads_batched_matches_one_call_per_seed(device):
+    x = gt.tensor([1.0, 2.0, 3.0], requires_grad=True, device=device)
+    w = gt.tensor(2.0, requires_grad=True, device=device)
+    u = gt.tensor(1.0, requires_grad=True, device=device)
+    y = x * x * w
+    seeds = gt.tensor(np.random.default_rng(0).standard_normal((4, 3)), dtype=gt.float32,
+                      device=device)
+    gx, gw, gu = gt.grad(y, [x, w, u], seeds, is_grads_batched=True, allow_unused=True)
+    assert gx.shape == (4, 3) and gw.shape == (4,) and gu is None
+    for i in range(4):
+        ex, ew = gt.grad(y, [x, w], seeds[i], retain_graph=True)
+        np.testing.assert_allclose(host(gx[i]), host(ex), rtol=1e-6)
+        np.testing.assert_allclose(host(gw[i]), host(ew), rtol=1e-6)
+    with pytest.raises(ValueError, match="is_grads_batched=True each of grad_outputs"):
+        gt.grad(y, x, gt.ones(3, device=device), is_grads_batched=True)

@@ -124,3 +124,31 @@ def test_hook_errors(device):
     y.register_hook(lambda g: 5.0)
     with pytest.raises(RuntimeError, match=r"returned float; a hook returns None or a tensor"):
         y.sum().backward()
+
+
+def test_a_hook_must_keep_the_gradients_dtype(device):
+    x = gt.tensor([1.0, 2.0], requires_grad=True, device=device)  # float32
+
+    def widen(g):
+        return g.astype(gt.float64)
+
+    x.register_hook(widen)
+    with pytest.raises(RuntimeError, match="hook 'widen' returned a float64 tensor .* for a "
+                                           "float32 gradient .*keeps the gradient's dtype"):
+        (x * 2).sum().backward()
+    assert x.grad is None
+
+
+def test_each_handle_removes_its_own_registration(device):
+    x = _leaf([1.0], device)
+    calls = []
+
+    def count(g):
+        calls.append(1)
+
+    h1 = x.register_hook(count)
+    x.register_hook(count)  # the same function twice: two registrations
+    h1.remove()
+    h1.remove()  # a second remove of the same handle does nothing
+    (x * 2).sum().backward()
+    assert len(calls) == 1

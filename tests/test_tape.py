@@ -461,3 +461,41 @@ def test_gradient_of_a_custom_function_on_the_tape(device):
     with gt.GradientTape() as tape:
         y = Square.apply(x) + x
     assert tape.gradient(y, x).item() == 7.0
+
+
+def test_persistent_tape_records_a_gradient_taken_inside_it(device):
+    # as TensorFlow: the gradient's ops are recorded on the persistent tape itself
+    v = gt.Variable(2.0, device=device)
+    with gt.GradientTape(persistent=True) as tape:
+        y = v * v
+        g = tape.gradient(y, v)  # 2v, recorded
+        z = g * v                # 2v^2
+    np.testing.assert_allclose(_np(tape.gradient(z, v)), 8.0)
+    with gt.GradientTape() as tape:  # a non-persistent one does not (it is spent)
+        y = v * v
+        g = tape.gradient(y, v)
+    assert not g.requires_grad
+
+
+def test_watched_variables_after_the_gradient(device):
+    v, w = gt.Variable(2.0, device=device), gt.Variable(3.0, device=device)
+    with gt.GradientTape() as tape:
+        y = v * w
+    before = tape.watched_variables()
+    tape.gradient(y, [v, w])  # a non-persistent tape drops its records here
+    assert tape.watched_variables() == before and len(before) == 2
+    assert before[0] is v and before[1] is w
+
+
+def test_jacobians_take_tensorflows_arguments(device):
+    x = gt.Variable([[1.0, 2.0], [3.0, 4.0]], device=device)
+    c = gt.Variable([[1.0, 1.0], [1.0, 1.0]], device=device)
+    with gt.GradientTape(persistent=True) as tape:
+        y = x * x
+    j = tape.jacobian(y, x, parallel_iterations=4, experimental_use_pfor=False)
+    assert j.shape == (2, 2, 2, 2)
+    b = tape.batch_jacobian(y, x, parallel_iterations=None, experimental_use_pfor=True)
+    np.testing.assert_allclose(_np(b), [[[2.0, 0.0], [0.0, 4.0]], [[6.0, 0.0], [0.0, 8.0]]])
+    assert tape.batch_jacobian(y, c) is None  # not connected
+    z = tape.batch_jacobian(y, c, unconnected_gradients="zero")
+    np.testing.assert_allclose(_np(z), np.zeros((2, 2, 2)))

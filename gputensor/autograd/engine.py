@@ -553,8 +553,9 @@ def _deliver(node, gs: list, wanted_nodes, captured) -> None:
 
 
 def _run_hooks(hooks: list, g):
-    """Call each hook on the gradient in turn; a returned tensor replaces it."""
-    for hook in tuple(hooks):
+    """Call each hook on the gradient in turn; a returned tensor (of the gradient's shape,
+    dtype and device) replaces it. ``hooks`` holds a 1-tuple per registration."""
+    for (hook,) in tuple(hooks):
         r = hook(g)
         if r is not None:
             if not isinstance(r, Tensor) or r.shape != g.shape:
@@ -562,19 +563,27 @@ def _run_hooks(hooks: list, g):
                 raise RuntimeError(f"hook {getattr(hook, '__name__', hook)!r} returned {got}; "
                                    f"a hook returns None or a tensor of the gradient's shape "
                                    f"{g.shape}")
+            if r._data.dtype != g._data.dtype or r._device != g._device:
+                raise RuntimeError(f"hook {getattr(hook, '__name__', hook)!r} returned a "
+                                   f"{r.dtype} tensor on {r.device} for a {g.dtype} gradient "
+                                   f"on {g.device}; a hook keeps the gradient's dtype and "
+                                   "device")
             g = r
     return g
 
 
 class HookHandle:
-    """What ``register_hook`` returns: ``remove()`` takes the hook off again."""
+    """What ``register_hook`` returns: ``remove()`` takes this registration off again (the
+    same function registered twice has two handles)."""
 
-    def __init__(self, hooks: list, hook):
-        self._hooks, self._hook = hooks, hook
+    def __init__(self, hooks: list, entry: tuple):
+        self._hooks, self._entry = hooks, entry
 
     def remove(self) -> None:
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
+        for i, e in enumerate(self._hooks):
+            if e is self._entry:
+                del self._hooks[i]
+                return
 
 
 def add_hook(t, hook) -> HookHandle:
@@ -595,8 +604,9 @@ def add_hook(t, hook) -> HookHandle:
         if node.hooks is None:
             node.hooks = {}
         hooks = node.hooks.setdefault(t._out_idx, [])
-    hooks.append(hook)
-    return HookHandle(hooks, hook)
+    entry = (hook,)  # one per registration: what the handle removes
+    hooks.append(entry)
+    return HookHandle(hooks, entry)
 
 
 def _fill(node, gs) -> list:
@@ -614,16 +624,16 @@ def _version_error(node, counter: list, version: int):
 
 
 class _Ops:
-    """The ops the engine itself calls (``add``, ``sum``, ``reshape``, ``clone``), imported
-    on first use: the ops package imports this module."""
+    """The ops the engine itself calls (``add``, ``sum``, ``reshape``, ``clone``, ``stack``),
+    imported on first use: the ops package imports this module."""
 
     def __getattr__(self, name: str):
-        if name not in ("add", "sum", "reshape", "clone"):
+        if name not in ("add", "sum", "reshape", "clone", "stack"):
             raise AttributeError(name)
-        from ..ops import elementwise, movement, reduce
+        from ..ops import elementwise, join, movement, reduce
 
         self.add, self.sum, self.reshape = elementwise.add, reduce.sum, movement.reshape
-        self.clone = movement.clone
+        self.clone, self.stack = movement.clone, join.stack
         return getattr(self, name)
 
 
@@ -706,13 +716,24 @@ def backward_one(tensor, gradient=None, retain_graph: bool | None = None,
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,
-         allow_unused: bool = False) -> tuple:
+         allow_unused: bool | None = None, is_grads_batched: bool = False,
+         materialize_grads: bool = False) -> tuple:
     """Gradients of ``outputs`` with respect to ``inputs``, returned (``.grad`` untouched).
+
+    allow_unused: None instead of an error for an input the outputs do not depend on
+      (defaults to ``materialize_grads``, which gives zeros there instead).
+    is_grads_batched: the first dimension of each of ``grad_outputs`` is a batch of seeds;
+      the result has that batch dimension too (one backward per seed).
 
     >>> x = gt.tensor(3., requires_grad=True)
     >>> gt.grad(x * x, x)
     (tensor(6., dtype=float32, device='cpu'),)
     """
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    elif materialize_grads and not allow_unused:
+        raise ValueError("grad: materialize_grads=True gives zeros for unused inputs, so "
+                         "allow_unused cannot be False with it")
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     single = isinstance(inputs, Tensor)
     inputs = [inputs] if single else list(inputs)
@@ -722,18 +743,55 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
         grad_outputs = [grad_outputs]
     if len(grad_outputs) != len(outputs):
         raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
-    gs = [_seed(o, g, "grad") for o, g in zip(outputs, grad_outputs)]
     for t in inputs:
         if not isinstance(t, Tensor) or not t._requires_grad:
             raise RuntimeError("grad: every input must be a tensor that requires grad")
+    if is_grads_batched:
+        return _batched_grad(outputs, inputs, grad_outputs, create_graph, allow_unused,
+                             materialize_grads)
+    gs = [_seed(o, g, "grad") for o, g in zip(outputs, grad_outputs)]
     keep = create_graph if retain_graph is None else retain_graph
     captured = run_backward(outputs, gs, retain_graph=keep, create_graph=create_graph,
                             capture=inputs, accumulate=False)
     result = []
     for t in inputs:
         g = captured.get(id(t))
-        if g is None and not allow_unused:
-            raise RuntimeError("grad: one of the inputs was not used to compute the outputs; "
-                               "pass allow_unused=True to get None for it")
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError("grad: one of the inputs was not used to compute the "
+                                   "outputs; pass allow_unused=True to get None for it")
+            if materialize_grads:
+                g = zeros(t.shape, dtype=t.dtype, device=t.device)
         result.append(g)
+    return tuple(result)
+
+
+def _batched_grad(outputs, inputs, grad_outputs, create_graph, allow_unused,
+                  materialize_grads) -> tuple:
+    """``grad(..., is_grads_batched=True)``: one backward per seed of the batch (the graph
+    kept until the last), the results stacked along a new first dimension."""
+    n = None
+    for o, g in zip(outputs, grad_outputs):
+        if not isinstance(g, Tensor) or g.ndim != o.ndim + 1 or (n is not None and g.shape[0]
+                                                                  != n):
+            raise ValueError("grad: with is_grads_batched=True each of grad_outputs is a "
+                             "tensor of the output's shape with one more (batch) dimension "
+                             "in front, the same for all")
+        n = g.shape[0]
+    rows = [grad(outputs, inputs, [g[i] for g in grad_outputs], retain_graph=True,
+                 create_graph=create_graph, allow_unused=True) for i in range(n)]
+    result = []
+    for j, t in enumerate(inputs):
+        column = [r[j] for r in rows]
+        if n and all(g is None for g in column):
+            if not allow_unused:
+                raise RuntimeError("grad: one of the inputs was not used to compute the "
+                                   "outputs; pass allow_unused=True to get None for it")
+            result.append(zeros((n,) + t.shape, dtype=t.dtype, device=t.device)
+                          if materialize_grads else None)
+            continue
+        column = [zeros(t.shape, dtype=t.dtype, device=t.device) if g is None else g
+                  for g in column]
+        result.append(_ops.stack(column) if n else
+                      zeros((0,) + t.shape, dtype=t.dtype, device=t.device))
     return tuple(result)

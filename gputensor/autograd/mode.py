@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
+
+import numpy as np
 
 from ..creation import as_tensor
 
@@ -58,6 +61,8 @@ class _GradMode:
 
     def __call__(self, fn):
         mode = self.mode
+        if inspect.isgeneratorfunction(fn):
+            return _generator_under(fn, mode)
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
@@ -69,6 +74,39 @@ class _GradMode:
                 _local.enabled = prev
 
         return wrapper
+
+
+def _generator_under(fn, mode: bool):
+    """A decorated generator function: its body runs with grad mode ``mode`` each time it
+    is resumed, and the caller's mode is back while it is suspended (as PyTorch)."""
+
+    def step(call, *args):
+        prev = _local.enabled
+        _local.enabled = mode
+        try:
+            return call(*args)
+        finally:
+            _local.enabled = prev
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        gen = fn(*args, **kwargs)  # (a generator function's call runs none of the body)
+        try:
+            value = step(gen.send, None)
+            while True:
+                try:
+                    sent = yield value
+                except GeneratorExit:
+                    step(gen.close)
+                    raise
+                except BaseException as e:  # thrown in by the caller: into the body
+                    value = step(gen.throw, e)
+                else:
+                    value = step(gen.send, sent)
+        except StopIteration as stop:
+            return stop.value
+
+    return wrapper
 
 
 class no_grad(_GradMode):
@@ -135,6 +173,9 @@ class set_grad_enabled(_GradMode):
         return object.__new__(cls)
 
     def __init__(self, mode: bool):
+        if not isinstance(mode, (bool, np.bool_)):
+            raise TypeError(f"set_grad_enabled: mode must be a bool, got "
+                            f"{type(mode).__name__}")
         self.mode = bool(mode)
         self.prev = is_grad_enabled()
         self.thread = threading.get_ident()

@@ -19,6 +19,7 @@ from ..creation import as_tensor, ones_like, zeros, zeros_like
 from ..tensor import Tensor
 from .engine import _ones, run_backward
 from .mode import _local
+from .variable import Variable
 
 _NONE, _ZERO = "none", "zero"
 
@@ -58,6 +59,7 @@ class GradientTape:
         self._switched: list = []  # constants whose requires_grad this tape turned on
         self._active = False       # inside its ``with``
         self._used = False         # a non-persistent tape computed its gradient
+        self._spent = None         # then: the Variables its records used
 
     # -- recording --------------------------------------------------------------------------
     def __enter__(self) -> "GradientTape":
@@ -121,6 +123,7 @@ class GradientTape:
         """Forget everything recorded so far (the tape keeps recording if it was)."""
         self._nodes = {}
         self._used = False
+        self._spent = None
 
     # -- watching ---------------------------------------------------------------------------
     def watch(self, tensor) -> None:
@@ -160,16 +163,24 @@ class GradientTape:
         self._switched = []
 
     def watched_variables(self) -> tuple:
-        """The Variables this tape watches: named by ``watch`` or used by a recorded op."""
-        from .variable import Variable
-
+        """The Variables this tape watches: named by ``watch`` or used by a recorded op
+        (also after a non-persistent tape's ``gradient`` dropped its records)."""
         seen = {k: t for k, t in self._watched.items() if isinstance(t, Variable)}
-        if self._watch_accessed:
-            for node in self._nodes:
-                for e in node.edges:
-                    if e is not None and e[1] is None and isinstance(e[0], Variable):
-                        seen.setdefault(id(e[0]), e[0])
+        for v in self._used_variables() if self._spent is None else self._spent:
+            seen.setdefault(id(v), v)
         return tuple(seen.values())
+
+    def _used_variables(self) -> list:
+        """The Variables the recorded ops took as inputs (when all accessed ones count)."""
+        if not self._watch_accessed:
+            return []
+        used = {}
+        for node in self._nodes:
+            n = len(node.idxs)
+            for t in (node.t0, node.t1) if n == 2 else (node.t0,) if n == 1 else node.tn:
+                if isinstance(t, Variable):
+                    used[id(t)] = t
+        return list(used.values())
 
     # -- gradients --------------------------------------------------------------------------
     def gradient(self, target, sources, output_gradients=None,
@@ -198,10 +209,12 @@ class GradientTape:
             return rebuild(grads)
         return rebuild([_fill_unconnected(g, s, mode) for g, s in zip(grads, flat)])
 
-    def jacobian(self, target, sources, unconnected_gradients: str = _NONE):
+    def jacobian(self, target, sources, unconnected_gradients: str = _NONE,
+                 parallel_iterations=None, experimental_use_pfor: bool = True):
         """The full Jacobian: for each source, a tensor of shape
         ``target.shape + source.shape`` (``sources`` a tensor or a list/tuple/dict of them).
-        One backward pass per element of ``target``.
+        One backward pass per element of ``target`` (TensorFlow's ``parallel_iterations``
+        and ``experimental_use_pfor`` are accepted and change nothing: how it is computed).
 
         >>> x = gt.Variable([1.0, 2.0])
         >>> with gt.GradientTape() as tape:
@@ -238,13 +251,17 @@ class GradientTape:
         self._finish()
         return rebuild(out)
 
-    def batch_jacobian(self, target, source):
+    def batch_jacobian(self, target, source, unconnected_gradients: str = _NONE,
+                       parallel_iterations=None, experimental_use_pfor: bool = True):
         """Per-example Jacobians when example ``b`` of ``target`` depends only on example ``b``
-        of ``source``: shape ``(B,) + target.shape[1:] + source.shape[1:]``."""
+        of ``source``: shape ``(B,) + target.shape[1:] + source.shape[1:]`` (zeros where
+        the target does not depend on the source, or None with the default
+        ``unconnected_gradients='none'``; the last two arguments as in ``jacobian``)."""
         from ..ops.join import stack
         from ..ops.movement import reshape
 
         self._check_usable("batch_jacobian")
+        mode = _unconnected(unconnected_gradients)
         (t,), _ = self._targets(target, None, allow_list=False)
         self._check_sources([source])
         if t.ndim == 0 or source.ndim == 0 or t.shape[0] != source.shape[0]:
@@ -252,13 +269,16 @@ class GradientTape:
                              f"{source.shape} need the same leading (batch) dimension")
         b, inner = t.shape[0], t.shape[1:]
         m = t.numel() // b if b else 0
-        rows = []
+        rows, connected = [], False
         for j in range(m):
             seed = zeros((b, m), dtype=t.dtype, device=t.device)
             seed._data[:, j] = 1
             (g,) = self._run([t], [reshape(seed, t.shape)], [source], retain=True)
+            connected = connected or g is not None
             rows.append(g if g is not None else zeros_like(source))
         self._finish()
+        if rows and not connected and mode == _NONE:
+            return None
         if not rows:
             return zeros((b,) + inner + source.shape[1:], dtype=source.dtype,
                          device=source.device)
@@ -338,8 +358,9 @@ class GradientTape:
                 grads.append(g)
         if not capture or not roots:
             return [None] * len(flat)
-        # recorded on the tapes still recording (higher derivatives) when there are any
-        was_recording = self._active and self in _local.tapes
+        # recorded on the tapes still recording (higher derivatives) when there are any;
+        # a persistent tape asked inside its own ``with`` records it too (as TensorFlow)
+        was_recording = not self._persistent and self._active and self in _local.tapes
         if was_recording:
             self._stop()
         try:
@@ -355,6 +376,7 @@ class GradientTape:
     def _finish(self) -> None:
         if not self._persistent:
             self._used = True
+            self._spent = self._used_variables()  # what watched_variables() says from now on
             self._nodes = {}  # drop the graph (and what it saved) with the tape's last use
 
 
