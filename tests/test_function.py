@@ -84,6 +84,17 @@ def test_no_input_requires_grad_gives_a_plain_output(device):
     x = gt.tensor([2.0], requires_grad=True, device=device)
     with gt.no_grad():
         assert not Cube.apply(x).requires_grad
+        # needs_input_grad says which inputs require grad, under no_grad too (as PyTorch)
+        seen = []
+
+        class Spy(Function):
+            @staticmethod
+            def forward(ctx, a, b):
+                seen.append(ctx.needs_input_grad)
+                return a * b
+
+        y = Spy.apply(x, gt.tensor([3.0], device=device))
+        assert seen == [(True, False)] and not y.requires_grad and y.grad_fn is None
 
 
 def test_two_outputs(device):

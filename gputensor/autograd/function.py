@@ -101,9 +101,9 @@ class Function:
         whose derivative rule is ``backward``."""
         ctx = FunctionCtx()
         ctx._name = cls.__name__
-        grad_on = is_grad_enabled()
-        needs = tuple(grad_on and isinstance(a, Tensor) and a._requires_grad
-                      and a._data.dtype.kind == "f" for a in args)
+        # as PyTorch: which inputs require grad, also under no_grad (nothing is recorded then)
+        needs = tuple(isinstance(a, Tensor) and a._requires_grad and a._data.dtype.kind == "f"
+                      for a in args)
         ctx.needs_input_grad = needs
         with no_grad():
             out = cls.forward(ctx, *args, **kwargs)
@@ -123,7 +123,7 @@ class Function:
                     alias._version = o._version_counter()
                     outs[i] = alias
                 positions.append(i)
-        if any(needs) and positions:
+        if any(needs) and positions and is_grad_enabled():
             tensors = [outs[i] for i in positions]
             record(_opdef(cls), args, {},
                    [a._data if isinstance(a, Tensor) else a for a in args], tensors)
