@@ -368,3 +368,13 @@ def test_non_scalar_backward_needs_gradient(device):
     with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar "
                                            r"outputs.*\(2,\)"):
         gt.exp(x).backward()
+
+
+@pytest.mark.parametrize("alpha", [1.0, 0.7])
+def test_elu_second_derivative_at_0_is_the_left_branchs(device, alpha):
+    # the first derivative at 0 is the left branch's (alpha), and so is the second
+    x = gt.tensor([0.0, -0.5, 0.5], dtype=gt.float64, device=device, requires_grad=True)
+    (d1,) = gt.grad(gt.elu(x, alpha).sum(), x, create_graph=True)
+    (d2,) = gt.grad(d1.sum(), x)
+    np.testing.assert_allclose(host(d1), [alpha, alpha * np.exp(-0.5), 1.0])
+    np.testing.assert_allclose(host(d2), [alpha, alpha * np.exp(-0.5), 0.0])

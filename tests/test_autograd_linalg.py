@@ -306,3 +306,27 @@ def test_mlp_hessian_vector_product_matches_finite_differences(device):
     np.testing.assert_allclose(host(g2), h.T @ r, rtol=1e-12)
     np.testing.assert_allclose(host(g1), host(x).T @ ((r @ w2_np.T) * (1 - h * h)),
                                rtol=1e-12)
+
+
+@pytest.mark.parametrize("sa, sb", [((2, 3, 0), (0, 4)), ((2, 3, 4), (4, 0)), ((2, 0, 4), (4, 3))])
+def test_matmul_gradients_with_a_size_0_dimension(device, sa, sb):
+    a = gt.zeros(*sa, dtype=gt.float64, device=device, requires_grad=True)
+    b = gt.zeros(*sb, dtype=gt.float64, device=device, requires_grad=True)
+    ga, gb = gt.grad((a @ b).sum(), [a, b])
+    assert ga.shape == sa and gb.shape == sb
+    assert not host(ga).any() and not host(gb).any()
+    (g1,) = gt.grad((a @ b).sum(), [a], create_graph=True)  # and the second order
+    (g2,) = gt.grad(g1.sum(), [b], allow_unused=True, materialize_grads=True)
+    assert g2.shape == sb
+
+
+@pytest.mark.parametrize("xs, ws", [((2, 3, 0), (4, 0)), ((0,), (2, 0)), ((0, 3), (2, 3))])
+def test_linear_gradients_with_a_size_0_dimension(device, xs, ws):
+    x = gt.zeros(*xs, dtype=gt.float64, device=device, requires_grad=True)
+    w = gt.zeros(*ws, dtype=gt.float64, device=device, requires_grad=True)
+    b = gt.zeros(ws[0], dtype=gt.float64, device=device, requires_grad=True)
+    for create_graph in (False, True):  # the fused rule and the recorded one
+        gx, gw, gb = gt.grad(gt.nn.functional.linear(x, w, b).sum(), [x, w, b],
+                             create_graph=create_graph)
+        assert gx.shape == xs and gw.shape == ws and gb.shape == (ws[0],)
+        assert not host(gw).any()

@@ -300,3 +300,17 @@ def test_random_axes_gradcheck(shape, data, name):
     x = x * np.where(np.arange(x.size).reshape(shape) % 2, 1.0, -1.0)
     fn = getattr(gt, name)
     assert gradcheck(lambda t: fn(t, axis=tuple(axes), keepdims=keepdims), [leaf(x, "cpu")])
+
+
+@pytest.mark.parametrize("ord_", [-1, -1.5, -np.inf])
+def test_negative_order_norm_at_a_zero_entry_has_gradient_0(device, ord_):
+    # one zero makes the norm 0 (and about |x_i| nearby): every partial derivative is 0
+    import warnings
+
+    x = leaf([0.0, 2.0, 2.0], device)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no divide-by-zero warning either
+        (g,) = gt.grad(gt.norm(x, ord=ord_), x)
+    np.testing.assert_array_equal(host(g), [0.0, 0.0, 0.0])
+    x = leaf([1.0, 2.0, 2.0], device)  # away from zeros: the usual gradient
+    assert gradcheck(lambda t: gt.norm(t, ord=-1.5), [x])

@@ -231,6 +231,20 @@ def test_indexing_matches_numpy(device, case):
     assert got.shape == np.shape(want)
     np.testing.assert_array_equal(host(got), want)
     if np.size(want):  # basic indexing gives a view, advanced indexing a copy, as in NumPy;
-        # an int for every axis gives a 0-d view too (as in PyTorch; NumPy returns a copy)
-        full_int = isinstance(want, np.generic) and a.ndim > 0
+        # an int for every axis (none for a 0-d tensor: ``t[()]``) gives a 0-d view too (as
+        # in PyTorch; NumPy returns a copy)
+        full_int = isinstance(want, np.generic)
         assert shares_version(got, t) == (np.shares_memory(want, a) or full_int)
+
+
+def test_empty_index_of_a_0d_tensor_is_a_view(device):
+    y = gt.tensor(2.0, device=device)
+    v = y[()]
+    assert shares_version(v, y)
+    v.mul_(3)
+    assert y.item() == 6.0
+    x = gt.tensor(1.0, requires_grad=True, device=device)
+    z = x * 1
+    z[()].mul_(3)  # recorded through z
+    z.backward()
+    assert x.grad.item() == 3.0

@@ -471,8 +471,9 @@ def _linear_vjp(ctx, g):
         if g.ndim == 2:  # (batch, out): no reshapes needed
             gw = matmul(g.T, x)
         else:
-            g2 = reshape(g, (-1, weight.shape[0]))
-            gw = matmul(g2.T, reshape(x, (-1, weight.shape[1])))
+            rows = math.prod(g.shape[:-1])  # (not -1: a size-0 dim leaves it open)
+            g2 = reshape(g, (rows, weight.shape[0]))
+            gw = matmul(g2.T, reshape(x, (rows, weight.shape[1])))
     if len(ctx.needs) == 2:
         return gx, gw
     gb = None
@@ -588,8 +589,9 @@ def _linear_grads_fwd(xp, g, x, weight, need_x=True, need_w=True, need_b=True):
     if need_x:
         out.append(xp.matmul(g, weight))
     if need_w:  # sum over every batch position of outer(g, x)
-        g2 = g if g.ndim == 2 else g.reshape(-1, weight.shape[0])
-        out.append(xp.matmul(g2.T, x if x.ndim == 2 else x.reshape(-1, weight.shape[1])))
+        rows = math.prod(g.shape[:-1])  # (not -1: a size-0 dim leaves it open)
+        g2 = g if g.ndim == 2 else g.reshape(rows, weight.shape[0])
+        out.append(xp.matmul(g2.T, x if x.ndim == 2 else x.reshape(rows, weight.shape[1])))
     if need_b:  # g summed over the batch positions (a copy of a 1-D g: results own memory)
         out.append(g.sum(axis=tuple(range(g.ndim - 1))) if g.ndim > 1 else g.copy())
     return tuple(out)

@@ -403,7 +403,9 @@ def _vjp_leaky_relu(ctx, g):
 def _vjp_elu(ctx, g):
     x = ctx.inputs[0]
     alpha = ctx.attrs.get("alpha", 1.0)
-    return where(x > 0, g, g * (exp(minimum(x, 0.0)) * alpha))  # no overflow where x > 0
+    # exp only of x <= 0 (no overflow where x > 0); at x = 0 the rule is the left branch's,
+    # and so is its own derivative (minimum would split that tie: alpha / 2)
+    return where(x > 0, g, g * (exp(where(x > 0, 0.0, x)) * alpha))
 
 
 def _vjp_silu(ctx, g):

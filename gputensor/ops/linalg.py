@@ -22,6 +22,8 @@ singular values.
 
 from __future__ import annotations
 
+import math
+
 import builtins
 import functools
 
@@ -83,8 +85,9 @@ def _matmul_vjp(ctx, g):
             ga = matmul(g, _mT(b))
         if need_b:
             if nb == 2 and na > 2:  # batch @ matrix (a linear layer): one matmul, no batch
-                k = a.shape[-1]
-                gb = matmul(_mT(reshape(a, (-1, k))), reshape(g, (-1, g.shape[-1])))
+                rows = math.prod(a.shape[:-1])  # (not -1: a size-0 dim leaves it open)
+                gb = matmul(_mT(reshape(a, (rows, a.shape[-1]))),
+                            reshape(g, (rows, g.shape[-1])))
             else:
                 gb = matmul(_mT(a), g)
     return ga, gb

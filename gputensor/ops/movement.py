@@ -1114,7 +1114,7 @@ def getitem(x, index) -> "Tensor":
 
 def _all_ints(index, ndim: int) -> bool:
     items = index if isinstance(index, tuple) else (index,)
-    return len(items) == ndim and ndim > 0 and all(
+    return len(items) == ndim and all(  # (x[()] of a 0-d x too: NumPy gives a copy)
         isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in items)
 
 

@@ -326,7 +326,9 @@ def _norm_vjp(ctx, g):
         r = _abs(x) / where(ok == 0, 1.0, ok)
         if p >= 1:
             return sign(x) * r ** (p - 1.0) * gk
-        zero = x == 0  # |x|^(p-1) is infinite there: the subgradient 0
+        # |x|^(p-1) is infinite at x = 0: the subgradient 0; for p < 0 one zero makes the
+        # slice's norm 0 (and about |x_i| nearby), so the whole slice's gradient is 0
+        zero = (x == 0) | (ok == 0)
         return where(zero, 0.0, sign(x) * where(zero, 1.0, r) ** (p - 1.0) * gk)
     row, col = axes  # matrix norms
     if ord_ in (1, -1, np.inf, -np.inf):
@@ -476,9 +478,10 @@ _LOGSUMEXP = _row("logsumexp", _logsumexp_fwd, policy="float", vjp=_logsumexp_vj
 
 
 def _norm_fwd(xp, x, ord=None, axis=None, keepdims=False):
-    if x.dtype == np.float16:  # linalg has no float16 (and squares overflow it): use float32
-        return xp.linalg.norm(x.astype(np.float32), ord, axis, keepdims).astype(x.dtype)
-    return xp.linalg.norm(x, ord, axis, keepdims)
+    with np.errstate(divide="ignore"):  # (a zero to a negative power: inf, then norm 0)
+        if x.dtype == np.float16:  # linalg has no float16 (squares overflow it): in float32
+            return xp.linalg.norm(x.astype(np.float32), ord, axis, keepdims).astype(x.dtype)
+        return xp.linalg.norm(x, ord, axis, keepdims)
 
 
 def _norm_ref(x, ord=None, axis=None, keepdims=False):
