@@ -746,30 +746,28 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
     for t in inputs:
         if not isinstance(t, Tensor) or not t._requires_grad:
             raise RuntimeError("grad: every input must be a tensor that requires grad")
-    if is_grads_batched:
-        return _batched_grad(outputs, inputs, grad_outputs, create_graph, allow_unused,
-                             materialize_grads)
-    gs = [_seed(o, g, "grad") for o, g in zip(outputs, grad_outputs)]
     keep = create_graph if retain_graph is None else retain_graph
-    captured = run_backward(outputs, gs, retain_graph=keep, create_graph=create_graph,
-                            capture=inputs, accumulate=False)
-    result = []
-    for t in inputs:
-        g = captured.get(id(t))
-        if g is None:
+    if is_grads_batched:
+        lead, result = _batched_grad(outputs, inputs, grad_outputs, create_graph)
+    else:
+        gs = [_seed(o, g, "grad") for o, g in zip(outputs, grad_outputs)]
+        captured = run_backward(outputs, gs, retain_graph=keep, create_graph=create_graph,
+                                capture=inputs, accumulate=False)
+        lead, result = (), [captured.get(id(t)) for t in inputs]
+    for j, t in enumerate(inputs):
+        if result[j] is None:
             if not allow_unused:
                 raise RuntimeError("grad: one of the inputs was not used to compute the "
                                    "outputs; pass allow_unused=True to get None for it")
             if materialize_grads:
-                g = zeros(t.shape, dtype=t.dtype, device=t.device)
-        result.append(g)
+                result[j] = zeros(lead + t.shape, dtype=t.dtype, device=t.device)
     return tuple(result)
 
 
-def _batched_grad(outputs, inputs, grad_outputs, create_graph, allow_unused,
-                  materialize_grads) -> tuple:
+def _batched_grad(outputs, inputs, grad_outputs, create_graph: bool) -> tuple:
     """``grad(..., is_grads_batched=True)``: one backward per seed of the batch (the graph
-    kept until the last), the results stacked along a new first dimension."""
+    kept, also after the last), each input's gradients stacked along a new first dimension (None
+    for an input none of them reaches). Returns (the batch shape, the gradients)."""
     n = None
     for o, g in zip(outputs, grad_outputs):
         if not isinstance(g, Tensor) or g.ndim != o.ndim + 1 or (n is not None and g.shape[0]
@@ -783,15 +781,11 @@ def _batched_grad(outputs, inputs, grad_outputs, create_graph, allow_unused,
     result = []
     for j, t in enumerate(inputs):
         column = [r[j] for r in rows]
-        if n and all(g is None for g in column):
-            if not allow_unused:
-                raise RuntimeError("grad: one of the inputs was not used to compute the "
-                                   "outputs; pass allow_unused=True to get None for it")
-            result.append(zeros((n,) + t.shape, dtype=t.dtype, device=t.device)
-                          if materialize_grads else None)
-            continue
-        column = [zeros(t.shape, dtype=t.dtype, device=t.device) if g is None else g
-                  for g in column]
-        result.append(_ops.stack(column) if n else
-                      zeros((0,) + t.shape, dtype=t.dtype, device=t.device))
-    return tuple(result)
+        if not n:
+            result.append(zeros((0,) + t.shape, dtype=t.dtype, device=t.device))
+        elif all(g is None for g in column):
+            result.append(None)
+        else:
+            result.append(_ops.stack([zeros(t.shape, dtype=t.dtype, device=t.device)
+                                      if g is None else g for g in column]))
+    return (n,), result

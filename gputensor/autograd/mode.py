@@ -66,43 +66,40 @@ class _GradMode:
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            prev = is_grad_enabled()
-            _local.enabled = mode
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                _local.enabled = prev
+            return _run_under(mode, fn, *args, **kwargs)
 
         return wrapper
+
+
+def _run_under(mode: bool, call, *args, **kwargs):
+    """``call(*args, **kwargs)`` with grad mode ``mode``, the mode before restored after."""
+    prev = _local.enabled
+    _local.enabled = mode
+    try:
+        return call(*args, **kwargs)
+    finally:
+        _local.enabled = prev
 
 
 def _generator_under(fn, mode: bool):
     """A decorated generator function: its body runs with grad mode ``mode`` each time it
     is resumed, and the caller's mode is back while it is suspended (as PyTorch)."""
 
-    def step(call, *args):
-        prev = _local.enabled
-        _local.enabled = mode
-        try:
-            return call(*args)
-        finally:
-            _local.enabled = prev
-
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         gen = fn(*args, **kwargs)  # (a generator function's call runs none of the body)
         try:
-            value = step(gen.send, None)
+            value = _run_under(mode, gen.send, None)
             while True:
                 try:
                     sent = yield value
                 except GeneratorExit:
-                    step(gen.close)
+                    _run_under(mode, gen.close)
                     raise
                 except BaseException as e:  # thrown in by the caller: into the body
-                    value = step(gen.throw, e)
+                    value = _run_under(mode, gen.throw, e)
                 else:
-                    value = step(gen.send, sent)
+                    value = _run_under(mode, gen.send, sent)
         except StopIteration as stop:
             return stop.value
 

@@ -176,8 +176,7 @@ class GradientTape:
             return []
         used = {}
         for node in self._nodes:
-            n = len(node.idxs)
-            for t in (node.t0, node.t1) if n == 2 else (node.t0,) if n == 1 else node.tn:
+            for t in node.targets:
                 if isinstance(t, Variable):
                     used[id(t)] = t
         return list(used.values())

@@ -112,7 +112,7 @@ def _apply_fast(op: OpDef, impl, inputs, args, attrs):
     t = _new(Tensor)
     t._data = r if r.__class__ is x.__class__ else _as_array(r, a._device)
     t._device = a._device
-    if op.view and (r is x or r.base is not None and (r.base is x or r.base is x.base)):
+    if op.view and is_view_of(r, x):
         t._version = a._version_counter()
         t._view_of = (a, op, attrs, None)
     if len(inputs) == 1:
@@ -358,15 +358,22 @@ def _wrap(arr, device, backend, want, base, how=None):
     if want is not None and arr.dtype != want:
         arr = arr.astype(want)
     t = Tensor._make(arr, device)
-    # a view's base is its base tensor's array or that array's base (both NumPy and CuPy
-    # collapse chains of views), or the array is the base's own (a squeeze with nothing to
-    # squeeze); a copy made through a temporary (reshape of a transpose, advanced indexing)
-    # has another base and must not share the version counter
-    if base is not None and (arr is base._data or arr.base is not None and (
-            arr.base is base._data or arr.base is base._data.base)):
+    if base is not None and is_view_of(arr, base._data):
         t._version = base._version_counter()
         t._view_of = (base, *how)
     return t
+
+
+def is_view_of(r, x) -> bool:
+    """Whether the array ``r`` an op returned shares ``x``'s memory as a view: its base is
+    ``x`` or ``x``'s base (NumPy and CuPy collapse chains of views), or it is ``x`` itself
+    (a squeeze with nothing to squeeze). A copy made through a temporary (reshape of a
+    transpose, advanced indexing) has another base.
+
+    >>> a = np.ones((2, 3)); is_view_of(a.T, a), is_view_of(a.T.copy(), a)
+    (True, False)
+    """
+    return r is x or r.base is not None and (r.base is x or r.base is x.base)
 
 
 def _convert(op: OpDef, x, backend):

@@ -32,7 +32,7 @@ import numpy as np
 from .. import dtypes as dt
 from ..creation import as_tensor, eye
 from ..tensor import TENSOR_TYPES, Tensor
-from . import OpDef, apply, register, tensor_method
+from . import OpDef, apply, is_view_of, register, tensor_method
 from . import movement as _mv
 from .elementwise import where
 from .movement import broadcast_to, expand_dims, reshape, squeeze
@@ -431,7 +431,7 @@ def tensordot(a, b, axes=2) -> Tensor:
 def _einsum_fwd(xp, *operands, subscripts):
     r = xp.einsum(subscripts, *operands)
     for x in operands:  # a transpose or a diagonal comes back as a view: einsum is no view op
-        if r is x or r.base is not None and (r.base is x or r.base is x.base):
+        if is_view_of(r, x):
             return r.copy()
     return r
 
