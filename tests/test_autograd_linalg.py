@@ -10,7 +10,7 @@ import pytest
 
 import gputensor as gt
 from gputensor.autograd import gradcheck
-from gputensor.ops.linalg import svd_reduced
+from gputensor.ops.linalg import _cofactor_ref, svd_reduced
 from testkit import host, leaf
 
 
@@ -174,16 +174,6 @@ def test_det_closed_form(device):
     np.testing.assert_allclose(ga, want, rtol=1e-10)
 
 
-def _cofactors(a):
-    n = a.shape[0]
-    c = np.zeros_like(a)
-    for i in range(n):
-        for j in range(n):
-            minor = np.delete(np.delete(a, i, 0), j, 1)
-            c[i, j] = (-1) ** (i + j) * np.linalg.det(minor)
-    return c
-
-
 @pytest.mark.parametrize("a_np", [
     [[1.0, 2.0], [2.0, 4.0]],                                   # rank 1 of 2
     [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]],        # rank 2 of 3
@@ -194,7 +184,7 @@ def test_det_gradient_of_singular_matrix_is_the_cofactor_matrix(a_np, device):
     a_np = np.array(a_np)
     a = leaf(a_np, device)
     (ga,) = gt.grad(gt.linalg.det(a), a)
-    np.testing.assert_allclose(host(ga), _cofactors(a_np), atol=1e-10)
+    np.testing.assert_allclose(host(ga), _cofactor_ref(a_np), atol=1e-10)
 
 
 def test_det_batch_with_one_singular_matrix(device):
@@ -202,7 +192,60 @@ def test_det_batch_with_one_singular_matrix(device):
     a = leaf(a_np, device)
     (ga,) = gt.grad(gt.linalg.det(a).sum(), a)
     for k in range(2):
-        np.testing.assert_allclose(host(ga)[k], _cofactors(a_np[k]), atol=1e-10)
+        np.testing.assert_allclose(host(ga)[k], _cofactor_ref(a_np[k]), atol=1e-10)
+
+
+def _nearly_singular(rank, seed):
+    """A 3x3 product of rank ``rank`` factors: its determinant is a rounding error (~1e-17),
+    not zero."""
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((3, rank)) @ rng.standard_normal((rank, 3))
+
+
+def _det_hvp(a_np, v_np, device):
+    """d/dt of det's gradient at A + tV (a Hessian-vector product), through create_graph."""
+    a = leaf(a_np, device)
+    (g,) = gt.grad(gt.linalg.det(a), a, create_graph=True)
+    (h,) = gt.grad((g * gt.tensor(v_np, device=device)).sum(), a)
+    return host(h)
+
+
+@pytest.mark.parametrize("a_np", [
+    _nearly_singular(2, 0), _nearly_singular(2, 1), _nearly_singular(1, 2),
+    np.arange(1.0, 10.0).reshape(3, 3),  # rank 2 (LU gives an exact 0)
+    np.zeros((3, 3)), np.eye(3), np.diag([1e-9, 1e-9, 1.0]),
+    np.linalg.qr(rand(4, 4))[0],  # orthogonal: every singular value 1
+], ids=["rank2-a", "rank2-b", "rank1", "rank2-exact", "zeros", "eye", "tiny-pair", "orth4"])
+def test_det_second_derivative_matches_finite_differences_of_cofactors(a_np, device):
+    # the cofactor matrix by minors, differenced in float64: independent of the rule, which
+    # cancels catastrophically near singular A if written through the inverse
+    v = rand(*a_np.shape, seed=3)
+    eps = 1e-6
+    want = (_cofactor_ref(a_np + eps * v) - _cofactor_ref(a_np - eps * v)) / (2 * eps)
+    np.testing.assert_allclose(_det_hvp(a_np, v, device), want, atol=1e-7 * (1 + abs(want).max()))
+
+
+@pytest.mark.parametrize("a_np", [np.eye(3), np.linalg.qr(rand(3, 3))[0], _invertible(2, 3, 3)],
+                         ids=["eye", "orth", "batch"])
+def test_det_third_derivative_at_repeated_singular_values(a_np, device):
+    # a well conditioned A takes the inverse form at every order, which (unlike the SVD's
+    # rule) has no trouble with equal singular values
+    v = gt.tensor(rand(*a_np.shape, seed=4), device=device)
+
+    def hvp(s):
+        (g,) = gt.grad(gt.linalg.det(s).sum(), s, create_graph=True)
+        (h,) = gt.grad((g * v).sum(), s, create_graph=True)
+        return (h * h).sum()
+
+    assert gradcheck(hvp, [leaf(a_np, device)], atol=1e-5)
+
+
+def test_det_second_derivative_float32_nearly_singular(device):
+    a_np = _nearly_singular(2, 5)
+    v = rand(3, 3, seed=6)
+    got = _det_hvp(a_np.astype(np.float32), v.astype(np.float32), device)
+    want = (_cofactor_ref(a_np + 1e-6 * v) - _cofactor_ref(a_np - 1e-6 * v)) / 2e-6
+    np.testing.assert_allclose(got, want, atol=1e-4 * (1 + abs(want).max()))
 
 
 @pytest.mark.parametrize("sa,sb", [((3, 3), (3,)), ((3, 3), (3, 2)), ((2, 3, 3), (3,)),
