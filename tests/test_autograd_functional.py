@@ -273,7 +273,8 @@ def test_grad_is_grads_batched_matches_one_call_per_seed(device):
     y = x * x * w
     seeds = gt.tensor(np.random.default_rng(0).standard_normal((4, 3)), dtype=gt.float32,
                       device=device)
-    gx, gw, gu = gt.grad(y, [x, w, u], seeds, is_grads_batched=True, allow_unused=True)
+    gx, gw, gu = gt.grad(y, [x, w, u], seeds, is_grads_batched=True, allow_unused=True,
+                         retain_graph=True)
     assert gx.shape == (4, 3) and gw.shape == (4,) and gu is None
     for i in range(4):
         ex, ew = gt.grad(y, [x, w], seeds[i], retain_graph=True)
@@ -281,3 +282,18 @@ def test_grad_is_grads_batched_matches_one_call_per_seed(device):
         np.testing.assert_allclose(host(gw[i]), host(ew), rtol=1e-6)
     with pytest.raises(ValueError, match="is_grads_batched=True each of grad_outputs"):
         gt.grad(y, x, gt.ones(3, device=device), is_grads_batched=True)
+
+
+def test_grad_is_grads_batched_frees_the_graph_unless_retained(device):
+    # as every backward: retain_graph defaults to create_graph
+    x = gt.tensor([1.0, 2.0], requires_grad=True, device=device)
+    y = x * x
+    seeds = gt.eye(2, device=device)
+    (jac,) = gt.grad(y, x, seeds, is_grads_batched=True)
+    np.testing.assert_allclose(host(jac), np.diag([2.0, 4.0]))
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        gt.grad(y.sum(), x)
+    y = x * x
+    gt.grad(y, x, seeds, is_grads_batched=True, create_graph=True)
+    (again,) = gt.grad(y.sum(), x)  # create_graph keeps the graph
+    np.testing.assert_allclose(host(again), [2.0, 4.0])

@@ -748,7 +748,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
             raise RuntimeError("grad: every input must be a tensor that requires grad")
     keep = create_graph if retain_graph is None else retain_graph
     if is_grads_batched:
-        lead, result = _batched_grad(outputs, inputs, grad_outputs, create_graph)
+        lead, result = _batched_grad(outputs, inputs, grad_outputs, keep, create_graph)
     else:
         gs = [_seed(o, g, "grad") for o, g in zip(outputs, grad_outputs)]
         captured = run_backward(outputs, gs, retain_graph=keep, create_graph=create_graph,
@@ -764,10 +764,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
     return tuple(result)
 
 
-def _batched_grad(outputs, inputs, grad_outputs, create_graph: bool) -> tuple:
+def _batched_grad(outputs, inputs, grad_outputs, keep: bool, create_graph: bool) -> tuple:
     """``grad(..., is_grads_batched=True)``: one backward per seed of the batch (the graph
-    kept, also after the last), each input's gradients stacked along a new first dimension (None
-    for an input none of them reaches). Returns (the batch shape, the gradients)."""
+    kept until the last, then as ``keep`` says), each input's gradients stacked along a new
+    first dimension (None for an input none of them reaches). Returns (the batch shape, the
+    gradients)."""
     n = None
     for o, g in zip(outputs, grad_outputs):
         if not isinstance(g, Tensor) or g.ndim != o.ndim + 1 or (n is not None and g.shape[0]
@@ -776,7 +777,7 @@ def _batched_grad(outputs, inputs, grad_outputs, create_graph: bool) -> tuple:
                              "tensor of the output's shape with one more (batch) dimension "
                              "in front, the same for all")
         n = g.shape[0]
-    rows = [grad(outputs, inputs, [g[i] for g in grad_outputs], retain_graph=True,
+    rows = [grad(outputs, inputs, [g[i] for g in grad_outputs], retain_graph=keep or i < n - 1,
                  create_graph=create_graph, allow_unused=True) for i in range(n)]
     result = []
     for j, t in enumerate(inputs):
