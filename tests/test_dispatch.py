@@ -340,3 +340,43 @@ def test_numpy_backend_sum_is_np_sum(dtype, kw):
     got, want = _sum(x, **kw), np.sum(x, **kw)
     assert np.asarray(got).dtype == np.asarray(want).dtype
     np.testing.assert_array_equal(got, want)
+
+
+class _Counting:
+    """A device context (as CUDA's) that counts how often it was entered."""
+
+    def __init__(self):
+        self.entered = 0
+
+    def __enter__(self):
+        self.entered += 1
+
+    def __exit__(self, *exc):
+        return False
+
+
+@pytest.mark.parametrize("call", [
+    lambda x, y: x + y, lambda x, y: x * 2.0, lambda x, y: gt.exp(x), lambda x, y: x.sum(),
+    lambda x, y: gt.matmul(x, y.T)], ids=["add", "scalar", "unary", "sum", "matmul"])
+def test_fast_path_makes_the_device_current_where_the_backend_needs_it(call):
+    # a backend with a device context (CUDA) gets fast paths too, each run inside it
+    from gputensor.backends import get_backend
+
+    x, y = gt.ones(2, 3), gt.full((2, 3), 2.0)
+    dev, saved = _cleared()
+    backend = get_backend(dev)
+    ctx = backend.ctx = _Counting()
+    general = []  # the general path looks the impl up; the fast paths do not
+    backend.impl = lambda op: general.append(op) or type(backend).impl(backend, op)
+    try:
+        first = call(x, y)
+        n, looked_up = ctx.entered, len(general)  # once per op (matmul's y.T is one more)
+        assert dev.fast and n >= 1
+        second = call(x, y)
+        assert len(general) == looked_up  # the fast paths ran...
+        assert ctx.entered == 2 * n  # ...inside the context too
+        _same(first, second)
+    finally:
+        del backend.impl
+        backend.ctx = None
+        dev.fast = saved

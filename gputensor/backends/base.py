@@ -33,6 +33,20 @@ class Backend:
             f = self._impls[op] = self.resolve(op)
         return f
 
+    def fast_impl(self, op):
+        """``impl(op)`` for callers that do not make the device current themselves (the
+        dispatcher's fast paths): the impl itself where no context is needed, else the impl
+        run inside ``ctx`` (CUDA: the arrays' GPU made current)."""
+        ctx, impl = self.ctx, self.impl(op)
+        if ctx is None:
+            return impl
+
+        def current(*args, **attrs):
+            with ctx:
+                return impl(*args, **attrs)
+
+        return current
+
     def resolve(self, op):
         """Build the callable for ``op``: its array-module forward bound to ``xp``.
 
