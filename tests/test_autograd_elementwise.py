@@ -378,3 +378,18 @@ def test_elu_second_derivative_at_0_is_the_left_branchs(device, alpha):
     (d2,) = gt.grad(d1.sum(), x)
     np.testing.assert_allclose(host(d1), [alpha, alpha * np.exp(-0.5), 1.0])
     np.testing.assert_allclose(host(d2), [alpha, alpha * np.exp(-0.5), 0.0])
+
+
+def test_atan2_gradient_at_the_origin_is_zero(device):
+    # (b da - a db) / (a^2 + b^2) is 0/0 at the origin: taken as 0 there (as PyTorch), with
+    # derivatives 0 too, instead of a NaN that would spread to every upstream gradient;
+    # elsewhere the closed form
+    a = leaf([0.0, 1.0, -0.0], device)
+    b = leaf([0.0, 2.0, -3.0], device)
+    ga, gb = grad(gt.atan2(a, b).sum(), [a, b], create_graph=True)
+    close(ga, [0.0, 2 / 5, -3 / 9])
+    close(gb, [0.0, -1 / 5, 0.0])
+    haa, hab = grad(ga.sum(), [a, b])
+    # d/da b/(a^2+b^2) = -2ab/(a^2+b^2)^2; d/db = (a^2-b^2)/(a^2+b^2)^2
+    close(haa, [0.0, -4 / 25, 0.0])
+    close(hab, [0.0, -3 / 25, -1 / 9])

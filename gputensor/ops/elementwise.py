@@ -290,9 +290,13 @@ def _vjp_tanh(ctx, g):
 
 
 def _vjp_arctan2(ctx, g):
+    """d atan2(a, b) = (b da - a db) / (a^2 + b^2), taken as 0 at the origin (as PyTorch)
+    instead of 0/0; so are its derivatives there (PyTorch: NaN)."""
     a, b = ctx.inputs
     n = ctx.needs
-    s = g / (a * a + b * b)
+    d = a * a + b * b
+    origin = d == 0
+    s = where(origin, 0.0, g / where(origin, 1.0, d))
     return (s * b if n[0] else None), (-(s * a) if n[1] else None)
 
 
