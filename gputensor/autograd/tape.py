@@ -175,8 +175,8 @@ class GradientTape:
         if not self._watch_accessed:
             return []
         used = {}
-        for node in self._nodes:
-            for t in node.targets:
+        for node in self._nodes:  # (Node.targets, inlined: a tape records many nodes)
+            for t in (node.t0, node.t1) if node.tn is None else node.tn:
                 if isinstance(t, Variable):
                     used[id(t)] = t
         return list(used.values())
