@@ -809,3 +809,14 @@ def test_layer_reprs():
     assert repr(nn.GELU()) == "GELU()"
     assert repr(nn.Dense(3, use_bias=False, input_dim=2)) == (
         "Dense(units=3, in_features=2, use_bias=False)")
+
+
+def test_dense_input_dim_builds_the_whole_sequential():
+    # Keras: input_dim=n is input_shape=(n,): a Sequential it starts is built at once, so an
+    # optimizer made from parameters() holds every layer
+    for first in (nn.Dense(4, input_dim=3), nn.Dense(4, input_shape=(3,))):
+        model = nn.Sequential(first, nn.Dense(2))
+        assert [m.built for m in model] == [True, True]
+        assert len(list(model.parameters())) == 4
+        assert first.input_shape == (3,)
+    assert nn.Dense(4, input_dim=3, input_shape=(5,)).kernel.shape == (5, 4)  # (shape wins)

@@ -104,6 +104,22 @@ def test_shared_parameters_and_modules_are_listed_once():
     assert len(list(seq.modules())) == 3
 
 
+def test_replacing_a_child_or_parameter_keeps_its_place():
+    # the transfer-learning idiom ``model.head = Linear(...)``: a Sequential keeps running
+    # its layers in the declared order, and state_dict/named_parameters keep theirs (PyTorch)
+    seq = nn.Sequential(OrderedDict(hidden=nn.Linear(3, 4), head=nn.Linear(4, 2),
+                                    act=nn.Softmax(-1)))
+    new_head = nn.Linear(4, 2)
+    seq.head = new_head
+    assert [n for n, _ in seq.named_children()] == ["hidden", "head", "act"]
+    assert seq[1] is new_head
+    np.testing.assert_allclose(N(seq(gt.ones(1, 3)).sum()), 1.0, rtol=1e-6)  # softmax last
+    lin = nn.Linear(2, 3)
+    lin.weight = nn.Parameter(gt.zeros(3, 2))
+    assert [n for n, _ in lin.named_parameters()] == ["weight", "bias"]
+    assert list(lin.state_dict()) == ["weight", "bias"]
+
+
 def test_parameters_non_recursive():
     b = Block()
     assert [n for n, _ in b.named_parameters(recurse=False)] == ["scale"]
@@ -281,6 +297,22 @@ def test_state_dict_keys_and_sharing():
     sd["block.scale"].numpy()[0] = 7.0  # ... but sharing memory
     assert net.block.scale.tolist()[0] == 7.0
     assert net.state_dict(keep_vars=True)["block.scale"] is net.block.scale
+
+
+def test_state_dict_lists_a_shared_module_under_every_path():
+    # as PyTorch, so checkpoints of models that reuse a layer load both ways
+    lin = nn.Linear(2, 2)
+    seq = nn.Sequential(lin, nn.ReLU(), lin)
+    sd = seq.state_dict()
+    assert list(sd) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    np.testing.assert_array_equal(N(sd["2.weight"]), N(lin.weight))
+    assert [n for n, _ in seq.named_parameters()] == ["0.weight", "0.bias"]  # (listed once)
+    lin2 = nn.Linear(2, 2)
+    result = nn.Sequential(lin2, nn.ReLU(), lin2).load_state_dict(sd)
+    assert result.missing_keys == [] and result.unexpected_keys == []
+    np.testing.assert_array_equal(N(lin2.weight), N(lin.weight))
+    with pytest.raises(RuntimeError, match="missing key.*'2.weight'"):
+        seq.load_state_dict({"0.weight": sd["0.weight"], "0.bias": sd["0.bias"]})
 
 
 def test_state_dict_round_trip_restores_outputs():

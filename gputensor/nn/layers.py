@@ -377,10 +377,10 @@ class Dense(_Label, Module):
         self._dtype = _float_dtype("Dense", dtype)
         self.register_parameter("kernel", None)
         self.register_parameter("bias", None)
+        if input_shape is None and input_dim is not None:
+            input_shape = (input_dim,)  # Keras's shorthand (input_shape wins when both)
         self.input_shape = None if input_shape is None else tuple(input_shape)
-        if input_dim is not None:
-            self.build((None, input_dim))
-        elif input_shape is not None:
+        if input_shape is not None:  # (a Sequential it starts builds all its layers)
             self.build((None,) + self.input_shape)
 
     @property

@@ -123,8 +123,11 @@ class Module:
 
     def __setattr__(self, name: str, value: Any) -> None:
         if isinstance(value, (Parameter, Module)):
-            for reg in self._registries(name):  # a name lives in one registry only
-                reg.pop(name, None)
+            params, buffers, modules = self._registries(name)
+            own = params if isinstance(value, Parameter) else modules
+            for reg in (params, buffers, modules):  # a name lives in one registry only; in
+                if reg is not own:                  # its own a replaced value keeps its place
+                    reg.pop(name, None)             # (a Sequential's order, state_dict's)
             self.__dict__.pop(name, None)
             self._non_persistent.discard(name)
             if isinstance(value, Parameter):
@@ -479,14 +482,18 @@ class Module:
     # -- state ----------------------------------------------------------------------------
     def state_dict(self, destination: dict | None = None, prefix: str = "",
                    keep_vars: bool = False) -> "OrderedDict[str, Tensor]":
-        """An ordered dict of dotted name -> tensor of every parameter and persistent buffer.
-        The tensors share memory with the module (detached unless ``keep_vars``).
+        """An ordered dict of dotted name -> tensor of every parameter and persistent buffer,
+        under every name it has (a module used twice appears under both paths, as in
+        PyTorch). The tensors share memory with the module (detached unless ``keep_vars``).
 
         >>> list(gt.nn.Linear(2, 3).state_dict())
         ['weight', 'bias']
         """
         out = OrderedDict() if destination is None else destination
-        for mod_prefix, m in self.named_modules(prefix=prefix.rstrip(".")):
+        # every path to a module shared by several parents gets its tensors, as PyTorch
+        # writes them (checkpoints load both ways)
+        for mod_prefix, m in self.named_modules(prefix=prefix.rstrip("."),
+                                                remove_duplicate=False):
             dot = f"{mod_prefix}." if mod_prefix else ""
             for name, p in m._parameters.items():
                 if p is not None:
