@@ -61,13 +61,13 @@ class Tensor:
     tensor([[1., 2.]], dtype=float32, device='cpu')
     """
 
-    # Every tensor sets only _data and _device; the rest keep these class-level defaults
-    # until changed, which keeps creating a tensor cheap (it happens once per op).
-    __slots__ = ("_data", "_device", "__dict__", "__weakref__")
+    # Every tensor sets _data, _device, _node (its grad_fn) and _requires_grad, in slots: a
+    # recorded op's output sets the last two, and as slots that makes no instance dict. The
+    # rest keep these class-level defaults until changed, which keeps creating a tensor cheap
+    # (it happens once per op).
+    __slots__ = ("_data", "_device", "_node", "_requires_grad", "__dict__", "__weakref__")
     __array_ufunc__ = None  # NumPy defers to our reflected operators: ndarray + Tensor works
-    _requires_grad = False
     _grad = None  # ``.grad`` (the property checks what users assign; the engine writes here)
-    _node = None
     # [data version, history version], shared by the views of one storage: in-place writes
     # bump the first (saved-tensor checks), recorded in-place ops the second (stale views)
     _version = None
@@ -91,12 +91,22 @@ class Tensor:
         self._data, self._device = t._data, t._device
         self.requires_grad = requires_grad
 
+    def __new__(cls, *args, **kwargs):
+        # a new leaf that does not require grad, whatever a subclass's __init__ sets (the
+        # ops' fast paths and ``_make`` bypass this and set the slots themselves)
+        t = _new(cls)
+        t._node = None
+        t._requires_grad = False
+        return t
+
     @classmethod
     def _make(cls, data, device: Device) -> "Tensor":
         """Wrap a backend array without copying or checking (internal fast path)."""
         t = _new(cls)
         t._data = data
         t._device = device
+        t._node = None
+        t._requires_grad = False
         return t
 
     def _version_counter(self) -> list:
@@ -292,7 +302,8 @@ class Tensor:
         data)."""
         state = dict(getattr(self, "__dict__", ()))
         state.pop("_view_of", None)
-        return state, {"_data": self._data, "_device": self._device}
+        return state, {"_data": self._data, "_device": self._device, "_node": self._node,
+                       "_requires_grad": self._requires_grad}
 
     def detach(self) -> "Tensor":
         """The same data (shared memory) cut off from the graph.

@@ -353,3 +353,18 @@ def test_pickles_and_copies_of_views_own_their_data(device):
     leaf = gt.tensor([1.0, 2.0], requires_grad=True, device=device)
     back = pickle.loads(pickle.dumps(leaf))
     assert back.requires_grad and back.is_leaf and back.tolist() == [1.0, 2.0]
+
+
+def test_a_subclass_that_sets_only_its_data_is_a_leaf_without_grad():
+    # the autograd link lives in slots; constructing any subclass starts it as a new leaf's
+    class Wrapped(gt.Tensor):
+        def __init__(self, values):
+            t = gt.tensor(values)
+            self._data, self._device = t._data, t._device
+
+    w = Wrapped([1.0, 2.0])
+    assert not w.requires_grad and w.grad_fn is None and w.is_leaf
+    assert (w * 2).tolist() == [2.0, 4.0]
+    w.requires_grad_()
+    (w * w).sum().backward()
+    assert w.grad.tolist() == [2.0, 4.0]

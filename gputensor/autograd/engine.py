@@ -155,7 +155,8 @@ def record_unary(op, a, x, out, attrs=_NO_ATTRS) -> None:
     one output): the same Node, without the general loops."""
     if out._data.dtype.kind != "f":
         return
-    t, idx = _edge(op, a) if a._requires_grad else (None, None)
+    t, idx = (None, None) if not a._requires_grad else (a, None) if a._node is None else \
+        _edge(op, a)  # (a leaf's edge inlined)
     node = _new_node(op, attrs, t, None, (idx,), (x.shape,), (x.dtype,), out)
     if op.save:
         _save(node, op, (a,), (x,), (out,), (t,))
@@ -173,13 +174,19 @@ def record_binary(op, a, b, x, y, out) -> None:
     if type(a) in _TT:
         sa, da = x.shape, x.dtype
         if a._requires_grad:
-            ta, ia = _edge(op, a)
+            if a._node is None:  # a leaf (``_edge`` inlined)
+                ta = a
+            else:
+                ta, ia = _edge(op, a)
     else:
         sa, da = ((), None) if type(x) in _SCALARS else (x.shape, x.dtype)
     if type(b) in _TT:
         sb, db = y.shape, y.dtype
         if b._requires_grad:
-            tb, ib = _edge(op, b)
+            if b._node is None:
+                tb = b
+            else:
+                tb, ib = _edge(op, b)
     else:
         sb, db = ((), None) if type(y) in _SCALARS else (y.shape, y.dtype)
     node = _new_node(op, _NO_ATTRS, ta, tb, (ia, ib), (sa, sb), (da, db), out)

@@ -22,7 +22,7 @@ OPS: dict[str, OpDef] = {}
 METHODS: dict[str, Callable] = {}
 
 _new = object.__new__
-_local_grad_enabled = autograd.is_grad_enabled
+_grad_mode = autograd.mode._local  # ``.enabled``: is_grad_enabled(), read without a call
 record = autograd.record
 record_binary = autograd.record_binary
 record_unary = autograd.record_unary
@@ -112,16 +112,18 @@ def _apply_fast(op: OpDef, impl, inputs, args, attrs):
     t = _new(Tensor)
     t._data = r if r.__class__ is x.__class__ else _as_array(r, a._device)
     t._device = a._device
+    t._node = None
+    t._requires_grad = False
     if op.view and is_view_of(r, x):
         t._version = a._version_counter()
         t._view_of = (a, op, attrs, None)
     if len(inputs) == 1:
-        if a._requires_grad and _local_grad_enabled():
+        if a._requires_grad and _grad_mode.enabled:
             record_unary(op, a, x, t, attrs)
         return t
     for i in inputs:
         if i._requires_grad:
-            if _local_grad_enabled():
+            if _grad_mode.enabled:
                 record(op, inputs, attrs, args, [t])
             break
     return t
@@ -138,7 +140,7 @@ def _several(op: OpDef, r: tuple, inputs, args, attrs):
     outs = [Tensor._make(o if o.__class__ is cls else _as_array(o, device), device) for o in r]
     for i in inputs:
         if i._requires_grad:
-            if _local_grad_enabled():
+            if _grad_mode.enabled:
                 record(op, inputs, attrs, args, outs, kept)
             break
     return outs[0] if single else outs
@@ -166,7 +168,9 @@ def unary_caller(op: OpDef):
                 t = _new(Tensor)
                 t._data = r if r.__class__ is x.__class__ else _as_array(r, a._device)
                 t._device = a._device
-                if a._requires_grad and _local_grad_enabled():
+                t._node = None
+                t._requires_grad = False
+                if a._requires_grad and _grad_mode.enabled:
                     record_unary(op, a, x, t)
                 return t
         return _apply(op, (a,), _EMPTY)
@@ -207,7 +211,9 @@ def binary_caller(op: OpDef):
         t = _new(Tensor)
         t._data = r if r.__class__ is arr.__class__ else _as_array(r, device)
         t._device = device
-        if grad and _local_grad_enabled():  # (a scalar is recorded as the Python number)
+        t._node = None
+        t._requires_grad = False
+        if grad and _grad_mode.enabled:  # (a scalar is recorded as the Python number)
             record_binary(op, a, b, x if type(a) in _TT else a, y if type(b) in _TT else b, t)
         return t
 
