@@ -427,6 +427,7 @@ def test_repr_tree():
 
 
 # -- the docstring examples ---------------------------------------------------------------
-@pytest.mark.parametrize("name", ["", ".module", ".layers", ".init", ".losses", ".functional"])
+@pytest.mark.parametrize("name", ["", ".module", ".layers", ".init", ".losses", ".functional",
+                                  ".containers", ".utils"])
 def test_docstring_examples(name):
     run_docstring_examples(importlib.import_module(f"gputensor.nn{name}"))

@@ -1,6 +1,7 @@
 """Neural-network building blocks (PyTorch's ``torch.nn``, with Keras's ``Dense``).
 
-- ``Module``/``Parameter`` (``module.py``): the container for layers and their state.
+- ``Module``/``Parameter`` (``module.py``): the container for layers and their state;
+  ``ModuleList``/``ModuleDict`` (``containers.py``) hold sub-modules without a forward.
 - Layers (``layers.py``): ``Linear Dense Sequential Flatten Dropout ReLU Sigmoid Tanh Softmax
   LogSoftmax GELU LeakyReLU Identity Conv2d MaxPool2d LayerNorm BatchNorm1d BatchNorm2d
   Embedding``.
@@ -15,13 +16,16 @@
 
 from . import functional  # noqa: F401
 from . import init  # noqa: F401
+from . import utils  # noqa: F401
+from .containers import ModuleDict, ModuleList  # noqa: F401
 from .layers import (GELU, BatchNorm1d, BatchNorm2d, Conv2d, Dense, Dropout,  # noqa: F401
                      Embedding, Flatten, Identity, LayerNorm, LeakyReLU, Linear, LogSoftmax,
                      MaxPool2d, ReLU, Sequential, Sigmoid, Softmax, Tanh)
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss  # noqa: F401
 from .module import Module, Parameter  # noqa: F401
 
-__all__ = ["functional", "init", "Module", "Parameter", "Identity", "Linear", "Dense",
+__all__ = ["functional", "init", "utils", "Module", "Parameter", "ModuleList", "ModuleDict",
+           "Identity", "Linear", "Dense",
            "Sequential", "Flatten", "Dropout", "ReLU", "Sigmoid", "Tanh", "Softmax",
            "LogSoftmax", "GELU", "LeakyReLU", "Conv2d", "MaxPool2d", "LayerNorm", "BatchNorm1d",
            "BatchNorm2d", "Embedding", "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import operator
 from collections import OrderedDict
-from typing import Callable, Iterator
+from typing import Callable
 
 import numpy as np
 
@@ -34,6 +34,7 @@ from ..ops.movement import flatten, take
 from ..tensor import Tensor
 from . import functional as F
 from . import init
+from .containers import Indexed, check_module
 from .module import Module, Parameter
 from .training import Trainable
 
@@ -453,7 +454,7 @@ class Dense(_Label, Module):
 
 
 # -- Sequential -----------------------------------------------------------------------------
-class Sequential(Trainable, Module):
+class Sequential(Indexed, Trainable, Module):
     """Modules applied one after another. Built from modules as arguments, one list of
     modules (Keras), or an ``OrderedDict`` of name -> module; children are named "0", "1",
     ... otherwise. Supports ``len``, iteration, indexing (an int gives the module, a slice a
@@ -475,12 +476,12 @@ class Sequential(Trainable, Module):
             Module.__init__(self)
         if len(args) == 1 and isinstance(args[0], (OrderedDict, dict)):
             for name, m in args[0].items():
-                self.add_module(str(name), _check_module(m, name))
+                self.add_module(str(name), check_module(m, name, "Sequential"))
         else:
             if len(args) == 1 and isinstance(args[0], (list, tuple)):
                 args = tuple(args[0])
             for i, m in enumerate(args):
-                self.add_module(str(i), _check_module(m, i))
+                self.add_module(str(i), check_module(m, i, "Sequential"))
         first = next(iter(self._modules.values()), None)
         shape = getattr(first, "input_shape", None)
         if shape is not None:
@@ -491,75 +492,13 @@ class Sequential(Trainable, Module):
             x = m(x)
         return x
 
-    # -- container protocol ---------------------------------------------------------------
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(list(self._modules.values()))
-
-    def _key(self, idx: int) -> str:
-        n = len(self)
-        try:
-            i = operator.index(idx)
-        except TypeError:
-            raise TypeError(f"Sequential indices must be ints or slices, got "
-                            f"{type(idx).__name__}") from None
-        if not -n <= i < n:
-            raise IndexError(f"Sequential index {i} is out of range for {n} module(s)")
-        return list(self._modules)[i % n]
-
-    def __getitem__(self, idx):
-        if isinstance(idx, slice):
-            return Sequential(OrderedDict(list(self._modules.items())[idx]))
-        return self._modules[self._key(idx)]
-
-    def __setitem__(self, idx, module: Module) -> None:
-        self._modules[self._key(idx)] = _check_module(module, idx)
-
-    def __delitem__(self, idx) -> None:
-        keys = list(self._modules)[idx] if isinstance(idx, slice) else [self._key(idx)]
-        for k in keys:
-            del self._modules[k]
-        items = list(self._modules.items())  # renumber so names stay "0", "1", ...
-        if all(k.isdigit() for k, _ in items):
-            self._modules.clear()
-            for i, (_, m) in enumerate(items):
-                self._modules[str(i)] = m
-
-    def append(self, module: Module) -> "Sequential":
-        """Add ``module`` at the end; returns self.
-
-        >>> gt.nn.Sequential().append(gt.nn.ReLU())
-        Sequential(
-          (0): ReLU()
-        )
-        """
-        self.add_module(str(len(self)), _check_module(module, len(self)))
-        return self
+    # -- container protocol (``Indexed``; a slice keeps the names) -------------------------
+    def _sliced(self, idx: slice) -> "Sequential":
+        return Sequential(OrderedDict(list(self._modules.items())[idx]))
 
     def add(self, module: Module) -> None:
         """Keras's ``model.add(layer)``: add ``module`` at the end."""
         self.append(module)
-
-    def extend(self, modules) -> "Sequential":
-        """Append each of ``modules``; returns self."""
-        for m in modules:
-            self.append(m)
-        return self
-
-    def insert(self, index: int, module: Module) -> "Sequential":
-        """Insert ``module`` before position ``index``; returns self."""
-        mods = list(self._modules.values())
-        n = len(mods)
-        i = operator.index(index)
-        if not -n <= i <= n:
-            raise IndexError(f"Sequential.insert: index {i} is out of range for {n} module(s)")
-        mods.insert(i % (n + 1) if i < 0 else i, _check_module(module, index))
-        self._modules.clear()
-        for j, m in enumerate(mods):
-            self._modules[str(j)] = m
-        return self
 
     # -- lazy layers ----------------------------------------------------------------------
     def build(self, input_shape) -> "Sequential":
@@ -599,15 +538,6 @@ class Sequential(Trainable, Module):
             if isinstance(m, Dense):
                 return m._device, m._dtype
         return get_default_device(), dt.get_default_dtype()
-
-
-def _check_module(m, where) -> Module:
-    if not isinstance(m, Module):
-        hint = (" (wrap a function such as gt.relu in a module: gt.nn.ReLU())"
-                if callable(m) else "")
-        raise TypeError(f"Sequential: entry {where!r} is a {type(m).__name__}, not a "
-                        f"gt.nn.Module{hint}")
-    return m
 
 
 # -- convolution and pooling ----------------------------------------------------------------
