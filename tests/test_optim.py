@@ -465,9 +465,84 @@ def test_scheduler_exports_and_state_dict():
         sched.step()
         sched2.step()
         assert sched2.get_last_lr() == sched.get_last_lr()
-    sched3 = gt.optim.StepLR(opt2, step_size=2, last_epoch=5)  # resumed: uses initial_lr
-    assert sched3.last_epoch == 6 and sched3.get_last_lr() == pytest.approx([0.5 * 0.1 ** 3,
-                                                                              0.2 * 0.1 ** 3])
+    # resumed at last_epoch=5 (the rates come with the optimizer's state): epoch 6 is a
+    # multiple of step_size, so the step made on creation scales them, as PyTorch's
+    opt3 = _two_group_sgd((0.05, 0.02))
+    for g in opt3.param_groups:
+        g["initial_lr"] = 0.5
+    sched3 = gt.optim.StepLR(opt3, step_size=2, last_epoch=5)
+    assert sched3.last_epoch == 6
+    assert sched3.get_last_lr() == pytest.approx([0.005, 0.002], rel=1e-15)
+
+
+@pytest.mark.parametrize("make, want", [
+    (lambda o: gt.optim.MultiStepLR(o, milestones=[4, 2, 4], gamma=0.5),
+     lambda e: 0.5 ** ((e >= 2) + 2 * (e >= 4))),
+    (lambda o: gt.optim.ExponentialLR(o, gamma=0.8), lambda e: 0.8 ** e),
+    (lambda o: gt.optim.LambdaLR(o, lambda e: 1.0 / (1 + e)), lambda e: 1.0 / (1 + e)),
+], ids=["multistep", "exponential", "lambda"])
+def test_more_schedulers_follow_their_closed_forms(make, want):
+    opt = _two_group_sgd()
+    sched = make(opt)
+    for epoch in range(8):
+        assert sched.get_last_lr() == pytest.approx([lr0 * want(epoch) for lr0 in (0.5, 0.2)],
+                                                    rel=1e-14)
+        opt.step()
+        sched.step()
+
+
+def test_lambda_lr_takes_one_function_per_group():
+    sched = gt.optim.LambdaLR(_two_group_sgd(), [lambda e: 1.0, lambda e: 2.0 ** e])
+    sched.step()
+    assert sched.get_last_lr() == pytest.approx([0.5, 0.4])
+    assert "lr_lambdas" not in sched.state_dict()  # (code is never saved)
+
+
+def test_schedulers_chain_and_keep_a_rate_set_by_hand():
+    # PyTorch's chainable rules: each step scales the current rate by its factor
+    opt = _two_group_sgd()
+    step, exp = gt.optim.StepLR(opt, step_size=2, gamma=0.5), gt.optim.ExponentialLR(opt, 0.9)
+    for epoch in range(1, 6):
+        step.step()
+        exp.step()
+        want = [lr0 * 0.5 ** (epoch // 2) * 0.9 ** epoch for lr0 in (0.5, 0.2)]
+        assert [g["lr"] for g in opt.param_groups] == pytest.approx(want, rel=1e-14)
+    opt = _two_group_sgd()
+    sched = gt.optim.StepLR(opt, step_size=2, gamma=0.5)
+    sched.step()
+    opt.param_groups[0]["lr"] = 1.0  # by hand, between epochs
+    sched.step()
+    assert sched.get_last_lr() == pytest.approx([0.5, 0.1])
+    # cosine from a rate set by hand keeps its shape relative to eta_min
+    opt = _two_group_sgd()
+    cos = gt.optim.CosineAnnealingLR(opt, T_max=4, eta_min=0.1)
+    opt.param_groups[0]["lr"] = 0.9
+    cos.step()
+    assert cos.get_last_lr()[0] == pytest.approx(0.1 + 0.8 * (1 + math.cos(math.pi / 4)) / 2)
+
+
+def test_reduce_on_plateau():
+    opt = _two_group_sgd()
+    sched = gt.optim.ReduceLROnPlateau(opt, patience=2, factor=0.5, min_lr=[0.0, 0.08])
+    rates = []
+    for loss in [5.0, 4.0, 4.0, 4.0, 4.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0]:
+        opt.step()
+        sched.step(gt.tensor(loss))
+        rates.append(sched.get_last_lr())
+    # 4.0 three times without beating 4.0: halved at the 3rd; then 3.0 improves, then three
+    # more bad epochs halve again, and again; group 1 stops at its min_lr
+    assert rates[3] == pytest.approx([0.5, 0.2]) and rates[4] == pytest.approx([0.25, 0.1])
+    assert rates[8] == pytest.approx([0.125, 0.08]) and rates[11] == pytest.approx(
+        [0.0625, 0.08])
+    # 'max' mode with a cooldown, and a state dict round trip
+    opt = _two_group_sgd()
+    sched = gt.optim.ReduceLROnPlateau(opt, mode="max", patience=0, cooldown=1, factor=0.1)
+    for acc in [0.5, 0.4, 0.4, 0.4]:
+        sched.step(acc)
+    assert sched.get_last_lr() == pytest.approx([0.005, 0.002])  # epochs 2 and 4 reduce
+    again = gt.optim.ReduceLROnPlateau(_two_group_sgd(), mode="max")
+    again.load_state_dict(sched.state_dict())
+    assert again.best == 0.5 and again.cooldown_counter == sched.cooldown_counter
 
 
 def test_scheduler_errors():
@@ -484,6 +559,22 @@ def test_scheduler_errors():
         gt.optim.StepLR([gt.ones(1)], step_size=1)
     with pytest.raises(KeyError, match="initial_lr"):
         gt.optim.StepLR(_two_group_sgd(), step_size=1, last_epoch=3)
+    with pytest.raises(ValueError, match="milestones entry"):
+        gt.optim.MultiStepLR(opt, milestones=[2, -1])
+    with pytest.raises(ValueError, match="expected 2 lr_lambda functions .* got 3"):
+        gt.optim.LambdaLR(opt, [lambda e: 1.0] * 3)
+    with pytest.raises(TypeError, match="lr_lambda must be callable, got float"):
+        gt.optim.LambdaLR(opt, 0.5)
+    with pytest.raises(ValueError, match="mode must be 'min' or 'max', got 'up'"):
+        gt.optim.ReduceLROnPlateau(opt, mode="up")
+    with pytest.raises(ValueError, match="threshold_mode must be 'rel' or 'abs'"):
+        gt.optim.ReduceLROnPlateau(opt, threshold_mode="pct")
+    with pytest.raises(ValueError, match=r"invalid factor=1.0; expected a value in \[0.0, 1.0\)"):
+        gt.optim.ReduceLROnPlateau(opt, factor=1.0)
+    with pytest.raises(ValueError, match="expected 2 min_lr values"):
+        gt.optim.ReduceLROnPlateau(opt, min_lr=[0.1])
+    with pytest.raises(TypeError, match="ReduceLROnPlateau: expected a gt.optim Optimizer"):
+        gt.optim.ReduceLROnPlateau([gt.ones(1)])
     sched = gt.optim.StepLR(opt, step_size=2)
     with pytest.raises(ValueError, match="bogus"):
         sched.load_state_dict({"bogus": 1})

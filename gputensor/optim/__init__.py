@@ -7,10 +7,12 @@
 
 from . import lr_scheduler
 from .adam import Adam, AdamW
-from .lr_scheduler import CosineAnnealingLR, LRScheduler, StepLR
+from .lr_scheduler import (CosineAnnealingLR, ExponentialLR, LambdaLR, LRScheduler,
+                           MultiStepLR, ReduceLROnPlateau, StepLR)
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "lr_scheduler", "LRScheduler",
-           "StepLR", "CosineAnnealingLR"]
+           "StepLR", "MultiStepLR", "ExponentialLR", "LambdaLR", "CosineAnnealingLR",
+           "ReduceLROnPlateau"]

@@ -1,20 +1,28 @@
-"""Learning-rate schedulers (PyTorch's API): call ``scheduler.step()`` once per epoch, after
-``optimizer.step()``; each sets every param group's ``'lr'`` from its closed form.
+"""Learning-rate schedulers (PyTorch's API and update rules): call ``scheduler.step()`` once
+per epoch, after ``optimizer.step()`` (``ReduceLROnPlateau.step(metric)`` with the value it
+watches).
 
-On creation a scheduler records each group's starting ``'lr'`` as ``'initial_lr'`` (kept if
-already there, as when resuming) and applies epoch 0; ``get_last_lr()`` gives the current
-rates, ``state_dict()``/``load_state_dict()`` save and restore the schedule's position.
+As PyTorch's, most schedulers are chainable: each ``step()`` changes every param group's
+current ``'lr'`` by the schedule's factor for that epoch, so two schedulers on one optimizer
+compose, and a rate set by hand carries on from where it was set. ``LambdaLR`` sets
+``initial_lr * lambda(epoch)``. On creation a scheduler records each group's starting
+``'lr'`` as ``'initial_lr'`` (kept if already there, as when resuming) and applies epoch 0;
+``get_last_lr()`` gives the current rates, ``state_dict()``/``load_state_dict()`` save and
+restore the schedule's position (the rates themselves are in the optimizer's state dict).
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
+from typing import Callable
 
 from .optimizer import Optimizer, check_number
 
 
 class LRScheduler:
-    """Base class: subclasses give ``_lr(base_lr, epoch)``, the rate at ``epoch``.
+    """Base class: subclasses give ``get_lr()``, the rates for ``last_epoch`` (just
+    advanced), from the groups' current rates or from ``base_lrs``.
 
     >>> w = gt.ones(1, requires_grad=True); opt = gt.optim.SGD([w], lr=1.0)
     >>> gt.optim.StepLR(opt, step_size=2).get_last_lr()
@@ -38,21 +46,28 @@ class LRScheduler:
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
         self._last_lr: list = []
-        self.step()
+        self._initial = True  # the step that applies epoch ``last_epoch + 1`` on creation
+        try:
+            self.step()
+        finally:
+            del self._initial
 
-    def _lr(self, base_lr: float, epoch: int) -> float:
-        raise NotImplementedError
+    _initial = False
+
+    def _lrs(self) -> list:
+        """The groups' current rates."""
+        return [group["lr"] for group in self.optimizer.param_groups]
 
     def get_lr(self) -> list:
         """The rates of every param group at the current epoch (``last_epoch``)."""
-        return [self._lr(base, self.last_epoch) for base in self.base_lrs]
+        raise NotImplementedError
 
     def step(self) -> None:
         """Advance one epoch and set the param groups' learning rates."""
         self.last_epoch += 1
         for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
             group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+        self._last_lr = self._lrs()
 
     def get_last_lr(self) -> list:
         """The learning rates the last ``step()`` set, one per param group.
@@ -70,8 +85,10 @@ class LRScheduler:
         >>> gt.optim.StepLR(gt.optim.SGD([w]), 3).state_dict()['last_epoch']
         0
         """
-        return {k: (list(v) if isinstance(v, list) else v)
-                for k, v in self.__dict__.items() if k != "optimizer"}
+        return {k: (list(v) if isinstance(v, list) else dict(v) if isinstance(v, dict) else v)
+                for k, v in self.__dict__.items() if k not in self._not_saved}
+
+    _not_saved = ("optimizer",)
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore what ``state_dict()`` returned (the optimizer's own ``'lr'`` values come
@@ -79,16 +96,17 @@ class LRScheduler:
         if not isinstance(state_dict, dict):
             raise TypeError(f"{type(self).__name__}.load_state_dict: expected a dict, got "
                             f"{type(state_dict).__name__}")
-        unknown = set(state_dict) - set(self.__dict__)
-        if unknown or "optimizer" in state_dict:
+        unknown = (set(state_dict) - set(self.__dict__)) | (set(state_dict)
+                                                            & set(self._not_saved))
+        if unknown:
             raise ValueError(f"{type(self).__name__}.load_state_dict: unexpected key(s) "
-                             f"{sorted(map(str, unknown | ({'optimizer'} & set(state_dict))))}")
+                             f"{sorted(map(str, unknown))}")
         self.__dict__.update(state_dict)
 
 
 class StepLR(LRScheduler):
-    """Multiply the rate by ``gamma`` every ``step_size`` epochs:
-    ``lr = base_lr * gamma ** (epoch // step_size)``.
+    """Multiply the rate by ``gamma`` every ``step_size`` epochs (from ``base_lr``:
+    ``base_lr * gamma ** (epoch // step_size)``).
 
     >>> w = gt.ones(1, requires_grad=True); opt = gt.optim.SGD([w], lr=1.0)
     >>> s = gt.optim.StepLR(opt, step_size=2, gamma=0.5)
@@ -103,14 +121,91 @@ class StepLR(LRScheduler):
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
 
-    def _lr(self, base_lr: float, epoch: int) -> float:
-        return base_lr * self.gamma ** (epoch // self.step_size)
+    def get_lr(self) -> list:
+        if self.last_epoch == 0 or self.last_epoch % self.step_size:
+            return self._lrs()
+        return [lr * self.gamma for lr in self._lrs()]
+
+
+class MultiStepLR(LRScheduler):
+    """Multiply the rate by ``gamma`` at each epoch of ``milestones`` (a milestone listed
+    twice multiplies twice).
+
+    >>> w = gt.ones(1, requires_grad=True); opt = gt.optim.SGD([w], lr=1.0)
+    >>> s = gt.optim.MultiStepLR(opt, milestones=[1, 3], gamma=0.5)
+    >>> [(s.get_last_lr()[0], s.step())[0] for _ in range(5)]
+    [1.0, 0.5, 0.5, 0.25, 0.25]
+    """
+
+    def __init__(self, optimizer: Optimizer, milestones, gamma: float = 0.1,
+                 last_epoch: int = -1):
+        milestones = list(milestones)
+        for m in milestones:
+            check_number("MultiStepLR", "milestones entry", m, low=0, integer=True)
+        check_number("MultiStepLR", "gamma", gamma)
+        self.milestones, self.gamma = Counter(sorted(milestones)), gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list:
+        k = self.milestones.get(self.last_epoch, 0)
+        return self._lrs() if not k else [lr * self.gamma ** k for lr in self._lrs()]
+
+
+class ExponentialLR(LRScheduler):
+    """Multiply the rate by ``gamma`` every epoch.
+
+    >>> w = gt.ones(1, requires_grad=True); opt = gt.optim.SGD([w], lr=1.0)
+    >>> s = gt.optim.ExponentialLR(opt, gamma=0.5)
+    >>> [(s.get_last_lr()[0], s.step())[0] for _ in range(3)]
+    [1.0, 0.5, 0.25]
+    """
+
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1):
+        check_number("ExponentialLR", "gamma", gamma)
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list:
+        if self._initial:  # (also when resuming: the rates come with the optimizer)
+            return self._lrs()
+        return [lr * self.gamma for lr in self._lrs()]
+
+
+class LambdaLR(LRScheduler):
+    """Set each group's rate to ``initial_lr * lr_lambda(epoch)``; ``lr_lambda`` is one
+    function or a list of one per param group. Its functions are not in ``state_dict()``
+    (code is never saved): give them again when resuming.
+
+    >>> w = gt.ones(1, requires_grad=True); opt = gt.optim.SGD([w], lr=1.0)
+    >>> s = gt.optim.LambdaLR(opt, lambda epoch: 1 / (epoch + 1))
+    >>> [(s.get_last_lr()[0], s.step())[0] for _ in range(3)]
+    [1.0, 0.5, 0.3333333333333333]
+    """
+
+    _not_saved = ("optimizer", "lr_lambdas")
+
+    def __init__(self, optimizer: Optimizer, lr_lambda: Callable | list, last_epoch: int = -1):
+        n = len(optimizer.param_groups) if isinstance(optimizer, Optimizer) else 0
+        lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * n
+        if len(lambdas) != n:
+            raise ValueError(f"LambdaLR: expected {n} lr_lambda functions (one per param "
+                             f"group), got {len(lambdas)}")
+        for f in lambdas:
+            if not callable(f):
+                raise TypeError(f"LambdaLR: lr_lambda must be callable, got "
+                                f"{type(f).__name__}")
+        self.lr_lambdas = lambdas
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list:
+        return [base * f(self.last_epoch) for f, base in zip(self.lr_lambdas, self.base_lrs)]
 
 
 class CosineAnnealingLR(LRScheduler):
-    """Cosine annealing from the base rate down to ``eta_min`` over ``T_max`` epochs:
-    ``lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2`` (it rises
-    again after ``T_max``, as PyTorch's).
+    """Cosine annealing from the base rate down to ``eta_min`` over ``T_max`` epochs
+    (``eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2`` when nothing
+    else changes the rate; it rises again after ``T_max``, as PyTorch's). Each step scales
+    the distance of the current rate to ``eta_min`` (PyTorch's recursive form).
 
     >>> w = gt.ones(1, requires_grad=True); opt = gt.optim.SGD([w], lr=1.0)
     >>> s = gt.optim.CosineAnnealingLR(opt, T_max=2)
@@ -125,6 +220,93 @@ class CosineAnnealingLR(LRScheduler):
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
 
-    def _lr(self, base_lr: float, epoch: int) -> float:
-        return self.eta_min + (base_lr - self.eta_min) * (
-            1 + math.cos(math.pi * epoch / self.T_max)) / 2
+    def get_lr(self) -> list:
+        e, t, lo = self.last_epoch, self.T_max, self.eta_min
+        if self._initial:  # (also when resuming: the rates come with the optimizer)
+            return self._lrs()
+        if (e - 1 - t) % (2 * t) == 0:  # the bottom, where the ratio below would be 0/0
+            return [lr + (base - lo) * (1 - math.cos(math.pi / t)) / 2
+                    for lr, base in zip(self._lrs(), self.base_lrs)]
+        ratio = (1 + math.cos(math.pi * e / t)) / (1 + math.cos(math.pi * (e - 1) / t))
+        return [lo + ratio * (lr - lo) for lr in self._lrs()]
+
+
+class ReduceLROnPlateau:
+    """Multiply the rate by ``factor`` when the watched metric stopped improving for more
+    than ``patience`` epochs: ``step(metric)`` once per epoch. ``mode``: 'min' (a loss) or
+    'max' (an accuracy); an improvement beats the best by ``threshold``, relative
+    (``threshold_mode='rel'``) or absolute ('abs'); after a reduction ``cooldown`` epochs
+    pass before counting again; rates never go below ``min_lr`` (one value or one per
+    group), and changes smaller than ``eps`` are skipped.
+
+    >>> w = gt.ones(1, requires_grad=True); opt = gt.optim.SGD([w], lr=1.0)
+    >>> s = gt.optim.ReduceLROnPlateau(opt, patience=1, factor=0.5)
+    >>> for loss in [3.0, 2.0, 2.0, 2.0, 2.0]:
+    ...     s.step(loss)
+    >>> s.get_last_lr()
+    [0.5]
+    """
+
+    def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1,
+                 patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
+                 cooldown: int = 0, min_lr: float | list = 0.0, eps: float = 1e-8):
+        name = "ReduceLROnPlateau"
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{name}: expected a gt.optim Optimizer, got "
+                            f"{type(optimizer).__name__}")
+        if mode not in ("min", "max"):
+            raise ValueError(f"{name}: mode must be 'min' or 'max', got {mode!r}")
+        if threshold_mode not in ("rel", "abs"):
+            raise ValueError(f"{name}: threshold_mode must be 'rel' or 'abs', got "
+                             f"{threshold_mode!r}")
+        check_number(name, "factor", factor, high=1.0, high_open=True)
+        check_number(name, "patience", patience, low=0, integer=True)
+        check_number(name, "cooldown", cooldown, low=0, integer=True)
+        check_number(name, "threshold", threshold)
+        check_number(name, "eps", eps)
+        n = len(optimizer.param_groups)
+        min_lrs = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * n
+        if len(min_lrs) != n:
+            raise ValueError(f"{name}: expected {n} min_lr values (one per param group), got "
+                             f"{len(min_lrs)}")
+        self.optimizer = optimizer
+        self.mode, self.factor, self.patience = mode, factor, patience
+        self.threshold, self.threshold_mode = threshold, threshold_mode
+        self.cooldown, self.min_lrs, self.eps = cooldown, min_lrs, eps
+        self.best = math.inf if mode == "min" else -math.inf
+        self.num_bad_epochs = self.cooldown_counter = 0
+        self.last_epoch = 0
+        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+
+    def _better(self, value: float) -> bool:
+        """PyTorch's test: below best * (1 - threshold) ('rel') or best - threshold ('abs')
+        in 'min' mode; above best * (1 + threshold) or best + threshold in 'max' mode."""
+        t, best = self.threshold, self.best
+        if self.mode == "min":
+            return value < (best * (1 - t) if self.threshold_mode == "rel" else best - t)
+        return value > (best * (1 + t) if self.threshold_mode == "rel" else best + t)
+
+    def step(self, metrics) -> None:
+        """Record this epoch's value of the watched metric (a number or a one-element
+        tensor) and reduce the rates if it has not improved for too long."""
+        value = float(metrics.item() if hasattr(metrics, "item") else metrics)
+        self.last_epoch += 1
+        if self._better(value):
+            self.best, self.num_bad_epochs = value, 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0
+        if self.num_bad_epochs > self.patience:
+            for group, low in zip(self.optimizer.param_groups, self.min_lrs):
+                new = max(group["lr"] * self.factor, low)
+                if group["lr"] - new > self.eps:
+                    group["lr"] = new
+            self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    get_last_lr = LRScheduler.get_last_lr
+    state_dict = LRScheduler.state_dict
+    load_state_dict = LRScheduler.load_state_dict
+    _not_saved = ("optimizer",)
