@@ -216,8 +216,9 @@ glorot_uniform_ = xavier_uniform_
 glorot_normal_ = xavier_normal_
 
 # Keras initializer names (``Dense(kernel_initializer=...)``) for kernels in Keras's (in, out)
-# layout: there the input fan is PyTorch's "fan_out" of the tensor. he_normal is a plain
-# (not truncated) normal here.
+# layout: there the input fan is PyTorch's "fan_out" of the tensor. glorot_normal and
+# he_normal are plain normals of Keras's standard deviation here (Keras truncates them at two
+# standard deviations and rescales).
 INITIALIZERS = {
     "glorot_uniform": xavier_uniform_, "xavier_uniform": xavier_uniform_,
     "glorot_normal": xavier_normal_, "xavier_normal": xavier_normal_,

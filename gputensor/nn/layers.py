@@ -356,7 +356,8 @@ class Dense(_Label, Module):
     'log_softmax', 'gelu', 'leaky_relu', or a callable. Initializers: Keras's names
     ('glorot_uniform' — U[-b, b], b = sqrt(6 / (in + units)) — 'glorot_normal',
     'he_uniform', 'he_normal', 'zeros', 'ones', 'random_uniform', 'random_normal') or a
-    callable filling a tensor in place.
+    callable filling a tensor in place; 'glorot_normal' and 'he_normal' draw plain normals
+    of Keras's standard deviation (Keras's are truncated at two standard deviations).
 
     >>> layer = gt.nn.Dense(3, activation="relu")
     >>> layer(gt.ones(2, 5)).shape, layer.kernel.shape
