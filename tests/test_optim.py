@@ -402,6 +402,27 @@ def test_load_state_dict_mismatches_raise_and_change_nothing():
     assert opt.param_groups[0]["lr"] == 0.1
 
 
+@pytest.mark.parametrize("name, kw", [
+    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)),
+    ("Adam", dict(lr=0.05, weight_decay=0.1, amsgrad=True)), ("AdamW", dict(lr=0.05)),
+    ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True, weight_decay=0.1))])
+def test_maximize_ascends_as_minimizing_the_negated_objective(name, kw):
+    # PyTorch's maximize=True: the step of -g; so maximizing f walks where minimizing -f does
+    start = np.random.default_rng(1).standard_normal(4)
+    runs = []
+    for maximize in (True, False):
+        w = gt.tensor(start, requires_grad=True)
+        opt = getattr(gt.optim, name)([w], maximize=maximize, **kw)
+        for _ in range(5):
+            f = -((w - 1.0) ** 2).sum()
+            opt.zero_grad()
+            (f if maximize else -f).backward()
+            opt.step()
+        runs.append(w.detach().numpy())
+        assert opt.state_dict()["param_groups"][0]["maximize"] is maximize
+    np.testing.assert_array_equal(runs[0], runs[1])
+
+
 # -- schedulers ------------------------------------------------------------------------------------
 def _two_group_sgd(lrs=(0.5, 0.2)):
     return gt.optim.SGD([{"params": [gt.ones(1, requires_grad=True)], "lr": lr} for lr in lrs])

@@ -40,7 +40,8 @@ class Adam(Optimizer):
         p = p - lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
 
     ``fused``: None uses the backend's fused kernel where one exists (never with amsgrad),
-    False never does, True requires it.
+    False never does, True requires it. ``maximize`` steps up the gradient (``g = -g``
+    first).
 
     >>> w = gt.tensor([1.0, -2.0], dtype=gt.float64, requires_grad=True)
     >>> opt = gt.optim.Adam([w], lr=0.1)
@@ -52,9 +53,9 @@ class Adam(Optimizer):
 
     def __init__(self, params: Iterable, lr: float = 1e-3, betas: tuple = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False,
-                 fused: bool | None = None):
+                 fused: bool | None = None, *, maximize: bool = False):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad, fused=fused))
+                                      amsgrad=amsgrad, fused=fused, maximize=maximize))
 
     def _check_group(self, group: dict) -> None:
         name = type(self).__name__
@@ -113,6 +114,6 @@ class AdamW(Adam):
 
     def __init__(self, params: Iterable, lr: float = 1e-3, betas: tuple = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False,
-                 fused: bool | None = None):
+                 fused: bool | None = None, *, maximize: bool = False):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                         amsgrad=amsgrad, fused=fused)
+                         amsgrad=amsgrad, fused=fused, maximize=maximize)

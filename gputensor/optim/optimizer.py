@@ -226,14 +226,18 @@ class Optimizer:
 
     def _grads_and_state(self, group: dict,
                          buffers: Sequence[str]) -> Iterator[tuple[Tensor, Tensor, dict]]:
-        """Yield ``(p, p.grad, state)`` for each parameter of ``group`` that has a gradient.
-        A state seen for the first time is filled with ``step`` 0 and one zero tensor shaped
-        like ``p`` per name in ``buffers`` (in that order): the start of every step of the
-        optimizers that keep per-parameter averages (Adam, RMSprop)."""
+        """Yield ``(p, p.grad, state)`` for each parameter of ``group`` that has a gradient
+        (negated when the group says ``maximize``). A state seen for the first time is
+        filled with ``step`` 0 and one zero tensor shaped like ``p`` per name in ``buffers``
+        (in that order): the start of every step of the optimizers that keep per-parameter
+        averages (Adam, RMSprop)."""
+        maximize = group.get("maximize", False)
         for p in group["params"]:
             g = p.grad
             if g is None:
                 continue
+            if maximize:
+                g = -g
             state = self._state(p)
             if not state:
                 state["step"] = 0

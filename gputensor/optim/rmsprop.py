@@ -19,6 +19,8 @@ class RMSprop(Optimizer):
         b = momentum * b + g / d;  p = p - lr * b      (if momentum)
         p = p - lr * g / d                             (otherwise)
 
+    ``maximize`` steps up the gradient (``g = -g`` first).
+
     >>> w = gt.tensor([1.0], dtype=gt.float64, requires_grad=True)
     >>> opt = gt.optim.RMSprop([w], lr=0.01, alpha=0.75)
     >>> (w * w).sum().backward(); opt.step(); [round(x, 6) for x in w.tolist()]
@@ -27,9 +29,9 @@ class RMSprop(Optimizer):
 
     def __init__(self, params: Iterable, lr: float = 1e-2, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
-                 centered: bool = False):
+                 centered: bool = False, *, maximize: bool = False):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=centered))
+                                      momentum=momentum, centered=centered, maximize=maximize))
 
     def _check_group(self, group: dict) -> None:
         check_number("RMSprop", "lr", group["lr"])

@@ -16,7 +16,8 @@ class SGD(Optimizer):
         g = g + momentum * b  (nesterov)  or  g = b                        (if momentum)
         p = p - lr * g
 
-    ``nesterov`` needs ``momentum > 0`` and ``dampening == 0``.
+    ``nesterov`` needs ``momentum > 0`` and ``dampening == 0``; ``maximize`` steps up the
+    gradient (``g = -g`` first).
 
     >>> w = gt.tensor([1.0, 2.0], dtype=gt.float64, requires_grad=True)
     >>> opt = gt.optim.SGD([w], lr=0.1, momentum=0.9)
@@ -25,9 +26,11 @@ class SGD(Optimizer):
     """
 
     def __init__(self, params: Iterable, lr: float = 1e-3, momentum: float = 0.0,
-                 dampening: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0):
+                 dampening: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0,
+                 *, maximize: bool = False):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      nesterov=nesterov, weight_decay=weight_decay))
+                                      nesterov=nesterov, weight_decay=weight_decay,
+                                      maximize=maximize))
 
     def _check_group(self, group: dict) -> None:
         check_number("SGD", "lr", group["lr"])
@@ -46,6 +49,8 @@ class SGD(Optimizer):
             g = p.grad
             if g is None:
                 continue
+            if group.get("maximize"):
+                g = -g
             if wd != 0:
                 g = g + wd * p
             if momentum != 0:
