@@ -9,6 +9,7 @@ say so in a comment. Adding an op is one ``op(...)`` line."""
 from __future__ import annotations
 
 import itertools
+import warnings
 import zlib
 from dataclasses import dataclass
 
@@ -94,6 +95,17 @@ def leibniz_det(m, a):
     letters = "ijklmn"[:n]
     return torch.einsum(f"{letters}," + ",".join(f"...{c}" for c in letters) + "->...",
                         torch.tensor(sign), *rows)
+
+
+CLASS_W = np.array([0.5, 2.0, 1.0, 1.5])  # class weights of the weighted-loss rows
+KL_REDUCTIONS = ("mean", "batchmean", "sum", "none")
+
+
+def _quiet(fn):
+    """``fn()`` with torch's UserWarnings (kl_div's 'mean') silenced."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return fn()
 
 
 _normal = np.random.default_rng(0).standard_normal  # for the rank-deficient matrices below
@@ -240,6 +252,54 @@ OPS = [
        "ab,ab", data="prob"),
     op("bce_with_logits", lambda m, x, y: F(m).binary_cross_entropy_with_logits(x, y),
        "abc,abc", data="normal,prob"),
+    # weights are constants: torch has no derivative for the weights of these losses
+    op("cross_entropy_weight_smoothing", lambda m, x, y: [
+        F(m).cross_entropy(x, y, m.tensor(CLASS_W, device=x.device), reduction=r,
+                           label_smoothing=s)
+        for r in ("mean", "sum", "none") for s in (0.0, 0.2)],
+       lambda r: [r.standard_normal((5, 4)), np.r_[r.integers(0, 4, 4), -100]]),
+    op("cross_entropy_smoothing_kdim", lambda m, x, y: [
+        F(m).cross_entropy(x, y, label_smoothing=0.3),
+        F(m).cross_entropy(x, y, m.tensor(CLASS_W, device=x.device), ignore_index=1,
+                           label_smoothing=0.1, reduction="none")],
+       lambda r: [r.standard_normal((2, 4, 3)), r.integers(0, 4, (2, 3))]),
+    op("cross_entropy_probs_weight_smoothing", lambda m, x, p: [
+        F(m).cross_entropy(x, p, m.tensor(CLASS_W, device=x.device), reduction=r,
+                           label_smoothing=s)
+        for r in ("mean", "none") for s in (0.0, 0.25)],
+       lambda r: [r.standard_normal((3, 4)), r.uniform(0.05, 0.95, (3, 4))]),
+    op("nll_loss_weight", lambda m, x, y: [
+        F(m).nll_loss(F(m).log_softmax(x, dim=1), y, m.tensor(CLASS_W, device=x.device),
+                      reduction=r) for r in ("mean", "sum", "none")],
+       lambda r: [r.standard_normal((5, 4)), np.r_[r.integers(0, 4, 4), -100]]),
+    op("binary_cross_entropy_weight", lambda m, p, y: [
+        F(m).binary_cross_entropy(p, y, m.tensor(CLASS_W[:3], device=p.device), reduction=r)
+        for r in ("mean", "none")], "a3,a3", data="prob"),
+    op("bce_with_logits_weight_pos_weight", lambda m, x, y: [
+        F(m).binary_cross_entropy_with_logits(x, y, m.tensor(CLASS_W[:3], device=x.device)),
+        F(m).binary_cross_entropy_with_logits(x, y, pos_weight=m.tensor(CLASS_W[1:],
+                                                                         device=x.device)),
+        F(m).binary_cross_entropy_with_logits(x, y, m.tensor(CLASS_W[:3], device=x.device),
+                                              reduction="none",
+                                              pos_weight=m.tensor(CLASS_W[1:],
+                                                                  device=x.device))],
+       "ba3,ba3", data="normal,prob"),
+    op("l1_loss", lambda m, a, b: [F(m).l1_loss(a, b), F(m).l1_loss(a, b, reduction="none")],
+       "abc,abc"),
+    op("smooth_l1_loss", lambda m, a, b: [F(m).smooth_l1_loss(a, b),
+                                          F(m).smooth_l1_loss(a, b, reduction="sum", beta=0.5),
+                                          F(m).smooth_l1_loss(a, b, reduction="none", beta=0.0)],
+       "abc,abc"),
+    op("huber_loss", lambda m, a, b: [F(m).huber_loss(a, b),
+                                      F(m).huber_loss(a, b, reduction="none", delta=0.7)],
+       "abc,abc"),
+    # torch warns that its 'mean' (over every element) will become 'batchmean' one day
+    op("kl_div", lambda m, x, y: [F(m).kl_div(x, y, reduction=r) for r in KL_REDUCTIONS]
+       + [F(m).kl_div(x, y, reduction="batchmean", log_target=True)], "abc,abc",
+       tfn=lambda t, x, y: _quiet(lambda: [F(t).kl_div(x, y, reduction=r)
+                                           for r in KL_REDUCTIONS]
+                                  + [F(t).kl_div(x, y, reduction="batchmean",
+                                                 log_target=True)]), data="normal,prob"),
     # -- hand-picked edge inputs ------------------------------------------------------------
     op("max_min_ties", lambda m, x: [m.max(x), m.max(x, dim=1), m.min(x, dim=0, keepdim=True)],
        fixed([[1.0, 3.0, 3.0, 2.0], [0.0, 0.0, 0.0, 0.0], [3.0, -1.0, 3.0, -1.0]]),

@@ -5,8 +5,8 @@
 - Layers (``layers.py``): ``Linear Dense Sequential Flatten Dropout ReLU Sigmoid Tanh Softmax
   LogSoftmax GELU LeakyReLU Identity Conv2d MaxPool2d LayerNorm BatchNorm1d BatchNorm2d
   Embedding``.
-- Loss modules (``losses.py``): ``MSELoss CrossEntropyLoss NLLLoss BCELoss
-  BCEWithLogitsLoss``.
+- Loss modules (``losses.py``): ``MSELoss L1Loss SmoothL1Loss HuberLoss CrossEntropyLoss
+  NLLLoss BCELoss BCEWithLogitsLoss KLDivLoss``.
 - ``gt.nn.functional``: the stateless functions; ``gt.nn.init``: initializers.
 
 >>> import gputensor as gt
@@ -21,12 +21,13 @@ from .containers import ModuleDict, ModuleList  # noqa: F401
 from .layers import (GELU, BatchNorm1d, BatchNorm2d, Conv2d, Dense, Dropout,  # noqa: F401
                      Embedding, Flatten, Identity, LayerNorm, LeakyReLU, Linear, LogSoftmax,
                      MaxPool2d, ReLU, Sequential, Sigmoid, Softmax, Tanh)
-from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss  # noqa: F401
+from .losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss,  # noqa: F401
+                     KLDivLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
 from .module import Module, Parameter  # noqa: F401
 
 __all__ = ["functional", "init", "utils", "Module", "Parameter", "ModuleList", "ModuleDict",
            "Identity", "Linear", "Dense",
            "Sequential", "Flatten", "Dropout", "ReLU", "Sigmoid", "Tanh", "Softmax",
            "LogSoftmax", "GELU", "LeakyReLU", "Conv2d", "MaxPool2d", "LayerNorm", "BatchNorm1d",
-           "BatchNorm2d", "Embedding", "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
-           "BCEWithLogitsLoss"]
+           "BatchNorm2d", "Embedding", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
+           "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss"]

@@ -10,15 +10,18 @@ windowing rows, ``unfold`` (im2col) and ``fold`` (col2im), each the other's grad
 ``batch_norm`` (means and rsqrt) and ``embedding`` (``take``).
 
 Conventions shared by the losses:
-* ``reduction`` is ``'mean'`` (default), ``'sum'`` or ``'none'``; the mean of no elements is
-  nan, as in PyTorch.
+* ``reduction`` is ``'mean'`` (default), ``'sum'`` or ``'none'`` (``kl_div`` also
+  ``'batchmean'``); the mean of no elements is nan, as in PyTorch.
 * Inputs of different roles are not promoted together: integer class labels stay integers,
   and a target is converted to the dtype of the input (``OpDef.promoted=slice(0, 1)``).
 * Integer inputs (logits, log-probabilities, probabilities) compute in the default float
   dtype, like ``gt.mean``; float16 inputs compute in float32 internally and return float16.
 * Class labels out of range raise ``IndexError`` naming the label and the class count;
   ``ignore_index`` (default -100) labels are skipped and not counted by ``'mean'``.
-* Not supported (yet): per-class ``weight=``, ``label_smoothing=``, ``pos_weight=``.
+* ``weight=`` (class weights of ``nll_loss``/``cross_entropy``, element weights of the binary
+  cross entropies), ``label_smoothing=`` and ``pos_weight=`` follow PyTorch; with them, and
+  in ``l1_loss smooth_l1_loss huber_loss kl_div``, a loss is a composition of gputensor ops
+  (gradients of any order, for the weights too), else it is its row.
 
 Gradients: every row but ``one_hot`` has a derivative rule written with gputensor ops. The
 losses' gradients are exact closed forms (``cross_entropy`` with labels: ``(softmax -
@@ -48,8 +51,10 @@ from ..ops import OpDef, apply, register, tensor_method
 from ..ops import elementwise as E
 from ..ops.opdef import Residuals
 # the activations are the elementwise ops themselves (the same objects as gt.relu etc.)
-from ..ops.elementwise import (cast, equal, exp, gelu, greater_equal, leaky_relu, log, maximum,
-                               not_equal, relu, rsqrt, sigmoid, tanh)
+from ..ops.elementwise import abs as _abs
+from ..ops.elementwise import (cast, equal, exp, gelu, greater, greater_equal, leaky_relu, less,
+                               log, maximum, not_equal, relu, rsqrt, sigmoid, softplus, tanh,
+                               where)
 from ..ops.join import stack
 from ..ops.linalg import matmul
 from ..ops.movement import clone, expand_dims, reshape, take
@@ -65,7 +70,8 @@ _SUM = _OPS["sum"]  # rules call the row directly: their axes are already valid
 
 __all__ = ["softmax", "log_softmax", "one_hot", "relu", "sigmoid", "tanh", "gelu", "leaky_relu",
            "dropout", "linear", "mse_loss", "nll_loss", "cross_entropy", "binary_cross_entropy",
-           "binary_cross_entropy_with_logits", "unfold", "fold", "conv2d", "max_pool2d",
+           "binary_cross_entropy_with_logits", "l1_loss", "smooth_l1_loss", "huber_loss",
+           "kl_div", "unfold", "fold", "conv2d", "max_pool2d",
            "layer_norm", "batch_norm", "embedding"]
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -203,10 +209,12 @@ def _all_labels_valid(xp, target, n_classes: int, ignore_index: int) -> bool:
     return 0 <= lo and hi < n_classes and not lo <= ignore_index <= hi
 
 
-def _same_shape(a, b, what: str) -> None:
+def _same_shape(a, b, what: str, fn: str = "") -> None:
+    """ValueError unless the shapes are equal (``fn``: the name in front of the message, for
+    callers outside a row, whose errors the dispatcher does not name)."""
     if a.shape != b.shape:
-        raise ValueError(f"input shape {a.shape} and {what} shape {b.shape} differ; they "
-                         f"must be equal (no broadcasting)")
+        raise ValueError(f"{fn + ': ' if fn else ''}input shape {a.shape} and {what} shape "
+                         f"{b.shape} differ; they must be equal (no broadcasting)")
 
 
 # -- forwards -----------------------------------------------------------------------------
@@ -742,9 +750,10 @@ def _axis(fn: str, x: Tensor, axis, dim):
     return axis
 
 
-def _reduction(fn: str, reduction) -> str:
-    if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
-        raise ValueError(f"{fn}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+def _reduction(fn: str, reduction, allowed: tuple = _REDUCTIONS) -> str:
+    if not isinstance(reduction, str) or reduction not in allowed:
+        names = ", ".join(map(repr, allowed[:-1])) + f" or {allowed[-1]!r}"
+        raise ValueError(f"{fn}: reduction must be {names}, got {reduction!r}")
     return reduction
 
 
@@ -861,6 +870,119 @@ def _loss(op: OpDef, fn: str, input, target, reduction, **attrs) -> Tensor:
     return apply(op, input, target, **attrs, reduction=_reduction(fn, reduction))
 
 
+# -- losses composed of gputensor ops -----------------------------------------------------
+# The options the rows do not take (class and element weights, label smoothing, pos_weight)
+# and the regression and KL losses are compositions of differentiable ops, so their
+# gradients (of any order, for the weights too) and CUDA come from those ops. Without the
+# options, the functions call their row as before. The conventions are the rows': integer
+# inputs compute in the default float dtype, float16 in float32 (rounded once at the end).
+_KL_REDUCTIONS = ("mean", "batchmean", "sum", "none")
+# softplus's threshold (PyTorch's 20 would round): above 50, softplus(x) - x < 2e-22, under
+# one float64 ulp of x
+_EXACT_SOFTPLUS = 50.0
+
+
+def _number(fn: str, what: str, value, ok, rule: str) -> float:
+    """``value`` as a float: TypeError unless a real number, ValueError unless ``ok(value)``
+    (``rule`` says what it must be)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{fn}: {what} must be a real number, got {value!r}")
+    if not ok(value):
+        raise ValueError(f"{fn}: {what} must be {rule}, got {value!r}")
+    return float(value)
+
+
+def _weight_arg(fn: str, what: str, w, x: Tensor | None = None, cls: int | None = None):
+    """None, or ``w`` (a tensor, NumPy array or list of real numbers; TypeError naming
+    ``what`` otherwise) as a tensor on ``x``'s device. With ``x``, its shape is checked:
+    ``(C,)`` for the classes on axis ``cls``, else broadcasting to ``x``'s shape."""
+    if w is None:
+        return None
+    if not isinstance(w, (Tensor, np.ndarray, list, tuple)):
+        raise TypeError(f"{fn}: {what} must be a tensor or None, got {type(w).__name__} "
+                        f"{w!r}")
+    w = _as_tensor(w, None if x is None else x.device)
+    if w.dtype.kind not in "iuf":
+        raise TypeError(f"{fn}: {what} must hold real numbers, got dtype {w.dtype}")
+    if x is None:
+        return w
+    if w.device != x.device:
+        raise RuntimeError(f"{fn}: {what} is on {w.device} but the input on {x.device}; move "
+                           f"it with .to({str(x.device)!r})")
+    if cls is not None:
+        c = x.shape[cls]
+        if w.shape != (c,):
+            raise ValueError(f"{fn}: {what} shape {w.shape} does not match the {c} classes "
+                             f"of the input of shape {x.shape}: expected ({c},)")
+        return w
+    try:
+        fits = np.broadcast_shapes(w.shape, x.shape) == x.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        hint = (f"; pos_weight holds one weight per class and broadcasts over the last "
+                f"dimension: shape ({x.shape[-1]},)" if what == "pos_weight" and x.ndim else "")
+        raise ValueError(f"{fn}: {what} shape {w.shape} does not broadcast to the input "
+                         f"shape {x.shape}{hint}")
+    return w
+
+
+def _operands(fn: str, input, target) -> tuple[Tensor, Tensor, object]:
+    """(input in the dtype the loss computes in, target on the input's device, the result's
+    dtype): integers compute in the default float dtype, float16 in float32."""
+    x = _as_tensor(input)
+    if x.dtype.kind not in "iuf":
+        raise TypeError(f"{fn}: unsupported dtype {x.dtype}; accepted dtypes are signed "
+                        f"integers, unsigned integers, floats")
+    out = x.dtype if x.dtype.kind == "f" else dt.get_default_dtype()
+    return cast(x, dt.float32 if out == dt.float16 else out), _as_tensor(target, x.device), out
+
+
+def _reduce_loss(loss: Tensor, reduction: str, count=None) -> Tensor:
+    """``_reduce`` for a loss made of gputensor ops: 'mean' divides the sum by ``count`` (a
+    number or a 0-d tensor; None: the number of elements), and a count of 0 gives nan
+    without a warning, as the mean of nothing in PyTorch."""
+    if reduction == "none":
+        return loss
+    total = _sum(loss)
+    if reduction == "sum":
+        return total
+    if count is None:
+        count = loss.size
+    if not isinstance(count, Tensor):
+        return total / count if count else total * math.nan
+    zero = equal(count, 0)
+    return where(zero, math.nan, total / where(zero, 1.0, count))
+
+
+def _label_loss(row: OpDef, fn: str, input, target, weight, ignore_index: int, reduction: str,
+                smoothing: float = 0.0) -> Tensor:
+    """``row`` (nll_loss or cross_entropy) with class weights and label smoothing, as
+    PyTorch: each label's loss ``-logp[label]`` (the row's, which checks the labels) times
+    its class weight, ``(1 - smoothing)`` of it plus ``smoothing / C`` of the weighted
+    ``-sum(logp)`` over the classes; 'mean' divides by the summed weights of the counted
+    labels."""
+    x, t, out = _operands(fn, input, target)
+    per = apply(row, x, t, ignore_index=ignore_index, reduction="none")
+    cls = _class_axis(x)
+    labels = cast(t, dt.int64)
+    keep = not_equal(labels, ignore_index)
+    w = _weight_arg(fn, "weight", weight, x, cls)
+    if w is None:
+        counted = cast(keep, x.dtype)
+    else:  # (C,) -> (C, 1, ..., 1): broadcasts along the class axis
+        w = reshape(cast(w, x.dtype), (-1,) + (1,) * (x.ndim - 1 - cls))
+        picked = _sum(_one_hot_like(labels, x.shape, cls, x.dtype) * w, axis=cls)
+        counted = where(keep, picked, 0.0)
+    loss = per * counted
+    if smoothing:
+        logp = x if row is NLL_LOSS else log_softmax(x, cls)
+        spread = -_sum(logp if w is None else logp * w, axis=cls)
+        loss = (loss * (1.0 - smoothing)
+                + where(keep, spread, 0.0) * (smoothing / max(x.shape[cls], 1)))
+    return cast(_reduce_loss(loss, reduction, _sum(counted)), out)
+
+
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Mean squared error ``(input - target) ** 2``, reduced; shapes must be equal.
 
@@ -870,56 +992,198 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     return _loss(MSE_LOSS, "mse_loss", input, target, reduction)
 
 
-def nll_loss(input: Tensor, target: Tensor, ignore_index: int = -100,
-             reduction: str = "mean") -> Tensor:
-    """Negative log-likelihood: ``-input[n, target[n]]`` for log-probabilities ``input``.
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, *,
+             ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood: ``-weight[c] * input[n, c]`` with ``c = target[n]``, for
+    log-probabilities ``input``.
 
     ``input`` is (C,), (N, C) or (N, C, d1, ...); ``target`` holds integer labels of the
-    input's shape without the class axis. Labels equal to ``ignore_index`` are skipped (and
-    not counted by the mean); others outside [0, C) raise ``IndexError``.
+    input's shape without the class axis. ``weight``: one weight per class, shape (C,);
+    'mean' divides by the summed weights of the counted labels. Labels equal to
+    ``ignore_index`` are skipped (and not counted by the mean); others outside [0, C) raise
+    ``IndexError``.
 
     >>> gt.nn.functional.nll_loss(gt.tensor([[-1., -2.]]), gt.tensor([1])).item()
     2.0
     """
-    return _loss(NLL_LOSS, "nll_loss", input, target, reduction,
-                 ignore_index=operator.index(ignore_index))
+    ignore_index = operator.index(ignore_index)
+    if weight is None:
+        return _loss(NLL_LOSS, "nll_loss", input, target, reduction, ignore_index=ignore_index)
+    return _label_loss(NLL_LOSS, "nll_loss", input, target, weight, ignore_index,
+                       _reduction("nll_loss", reduction))
 
 
-def cross_entropy(input: Tensor, target: Tensor, ignore_index: int = -100,
-                  reduction: str = "mean") -> Tensor:
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, *,
+                  ignore_index: int = -100, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
     """Cross entropy of logits ``input`` (class axis 1, or 0 for 1-D input) and ``target``.
 
     ``target`` is either integer class labels (the input's shape without the class axis;
     ``ignore_index`` labels skipped) or class probabilities of the input's own shape
-    (float). Equal to ``nll_loss(log_softmax(input, 1), target)``; stable for any logits.
+    (float). Equal to ``nll_loss(log_softmax(input, 1), target, weight)``; stable for any
+    logits. ``weight``: one weight per class, shape (C,); with labels 'mean' divides by the
+    summed weights of the counted labels, with probabilities by N. ``label_smoothing`` in
+    [0, 1] mixes the target with the uniform distribution: ``(1 - s) target + s / C``.
 
     >>> gt.nn.functional.cross_entropy(gt.tensor([[0., 0.]]), gt.tensor([0])).item()  # log 2
     0.6931471824645996
     """
-    return _loss(CROSS_ENTROPY, "cross_entropy", input, target, reduction,
-                 ignore_index=operator.index(ignore_index))
+    fn = "cross_entropy"
+    ignore_index = operator.index(ignore_index)
+    smoothing = _number(fn, "label_smoothing", label_smoothing, lambda s: 0 <= s <= 1,
+                        "between 0.0 and 1.0")
+    if weight is None and not smoothing:
+        return _loss(CROSS_ENTROPY, fn, input, target, reduction, ignore_index=ignore_index)
+    reduction = _reduction(fn, reduction)
+    x = _as_tensor(input)
+    t = _as_tensor(target, x.device)
+    if not (t.dtype.kind == "f" and t.shape == x.shape and x.ndim):
+        return _label_loss(CROSS_ENTROPY, fn, x, t, weight, ignore_index, reduction, smoothing)
+    # class probabilities: -sum(weight * target * log_softmax(input)) over the classes
+    x, t, out = _operands(fn, x, t)
+    cls = _class_axis(x)
+    w = _weight_arg(fn, "weight", weight, x, cls)
+    t = cast(t, x.dtype)
+    if smoothing:
+        t = t * (1.0 - smoothing) + smoothing / x.shape[cls]
+    if w is not None:
+        t = t * reshape(cast(w, x.dtype), (-1,) + (1,) * (x.ndim - 1 - cls))
+    loss = -_sum(log_softmax(x, cls) * t, axis=cls)
+    return cast(_reduce_loss(loss, reduction), out)
 
 
-def binary_cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    """``-(t log p + (1-t) log(1-p))`` for probabilities ``p`` in [0, 1], logs clamped at -100.
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, *,
+                         reduction: str = "mean") -> Tensor:
+    """``-weight (t log p + (1-t) log(1-p))`` for probabilities ``p`` in [0, 1], logs clamped
+    at -100 as PyTorch.
 
-    Shapes must be equal; a probability outside [0, 1] (or nan) raises ``ValueError``.
+    Shapes must be equal; ``weight`` must broadcast to the input's shape ('mean' still
+    divides by the number of elements). A probability outside [0, 1] (or nan) raises
+    ``ValueError``.
 
     >>> gt.nn.functional.binary_cross_entropy(gt.tensor([0.5]), gt.tensor([1.])).item()
     0.6931471824645996
     """
-    return _loss(BINARY_CROSS_ENTROPY, "binary_cross_entropy", input, target, reduction)
+    fn = "binary_cross_entropy"
+    if weight is None:
+        return _loss(BINARY_CROSS_ENTROPY, fn, input, target, reduction)
+    reduction = _reduction(fn, reduction)
+    x, t, out = _operands(fn, input, target)
+    per = apply(BINARY_CROSS_ENTROPY, x, t, reduction="none")  # checks shapes and range
+    w = cast(_weight_arg(fn, "weight", weight, x), x.dtype)
+    return cast(_reduce_loss(per * w, reduction), out)
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
-                                     reduction: str = "mean") -> Tensor:
-    """``binary_cross_entropy(sigmoid(input), target)`` in a form stable for any logits.
+                                     weight: Tensor | None = None, *, reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:
+    """``binary_cross_entropy(sigmoid(input), target, weight)`` in a form stable for any
+    logits: ``weight ((1 - t) x + (1 + (pos_weight - 1) t) softplus(-x))``.
+
+    ``weight`` and ``pos_weight`` must broadcast to the input's shape; ``pos_weight`` weighs
+    the positive targets, one weight per class along the last dimension, as PyTorch.
 
     >>> gt.nn.functional.binary_cross_entropy_with_logits(gt.tensor([0.]), gt.tensor([1.])).item()
     0.6931471824645996
     """
-    return _loss(BINARY_CROSS_ENTROPY_WITH_LOGITS, "binary_cross_entropy_with_logits", input,
-                 target, reduction)
+    fn = "binary_cross_entropy_with_logits"
+    if weight is None and pos_weight is None:
+        return _loss(BINARY_CROSS_ENTROPY_WITH_LOGITS, fn, input, target, reduction)
+    reduction = _reduction(fn, reduction)
+    x, t, out = _operands(fn, input, target)
+    _same_shape(x, t, "target", fn)
+    w = _weight_arg(fn, "weight", weight, x)
+    pw = _weight_arg(fn, "pos_weight", pos_weight, x)
+    if pw is None:
+        loss = apply(BINARY_CROSS_ENTROPY_WITH_LOGITS, x, t, reduction="none")
+    else:
+        t = cast(t, x.dtype)
+        scale = (cast(pw, x.dtype) - 1.0) * t + 1.0
+        loss = (1.0 - t) * x + scale * softplus(-x, threshold=_EXACT_SOFTPLUS)
+    if w is not None:
+        loss = loss * cast(w, x.dtype)
+    return cast(_reduce_loss(loss, reduction), out)
+
+
+def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """Mean absolute error ``|input - target|``, reduced; shapes must be equal.
+
+    >>> gt.nn.functional.l1_loss(gt.tensor([1., 2.]), gt.tensor([1., 4.])).item()
+    1.0
+    """
+    reduction = _reduction("l1_loss", reduction)
+    x, t, out = _operands("l1_loss", input, target)
+    _same_shape(x, t, "target", "l1_loss")
+    return cast(_reduce_loss(_abs(x - cast(t, x.dtype)), reduction), out)
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean",
+                   beta: float = 1.0) -> Tensor:
+    """Smooth L1: ``0.5 d**2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta``, with
+    ``d = input - target`` (``beta = 0``: the L1 loss); ``beta`` must be non-negative.
+
+    >>> gt.nn.functional.smooth_l1_loss(gt.tensor([0., 0.]), gt.tensor([0.5, 3.])).item()
+    1.3125
+    """
+    fn = "smooth_l1_loss"
+    reduction = _reduction(fn, reduction)
+    beta = _number(fn, "beta", beta, lambda b: b >= 0, "non-negative")
+    x, t, out = _operands(fn, input, target)
+    _same_shape(x, t, "target", fn)
+    d = x - cast(t, x.dtype)
+    a = _abs(d)
+    loss = a if beta == 0 else where(less(a, beta), d * d * 0.5 / beta, a - 0.5 * beta)
+    return cast(_reduce_loss(loss, reduction), out)
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
+               delta: float = 1.0) -> Tensor:
+    """Huber loss: ``0.5 d**2`` where ``|d| < delta``, else ``delta (|d| - 0.5 delta)``,
+    with ``d = input - target`` (``smooth_l1_loss`` times ``delta``); ``delta`` must be
+    positive.
+
+    >>> gt.nn.functional.huber_loss(gt.tensor([0., 0.]), gt.tensor([0.5, 3.]), delta=2.).item()
+    2.0625
+    """
+    fn = "huber_loss"
+    reduction = _reduction(fn, reduction)
+    delta = _number(fn, "delta", delta, lambda v: v > 0, "positive")
+    x, t, out = _operands(fn, input, target)
+    _same_shape(x, t, "target", fn)
+    d = x - cast(t, x.dtype)
+    a = _abs(d)
+    loss = where(less(a, delta), d * d * 0.5, (a - 0.5 * delta) * delta)
+    return cast(_reduce_loss(loss, reduction), out)
+
+
+def kl_div(input: Tensor, target: Tensor, reduction: str = "mean",
+           log_target: bool = False) -> Tensor:
+    """Kullback-Leibler divergence pointwise, ``target (log target - input)`` for
+    log-probabilities ``input`` (``log_target``: the target is given as log-probabilities
+    too). As PyTorch, 'mean' averages over every element; 'batchmean' divides the sum by
+    the batch size (``input.shape[0]``), which is the KL divergence per sample. A target of
+    0 contributes 0.
+
+    >>> p = gt.tensor([[0.5, 0.5]])
+    >>> gt.nn.functional.kl_div(gt.log(p), p, reduction="batchmean").item()
+    0.0
+    """
+    fn = "kl_div"
+    reduction = _reduction(fn, reduction, _KL_REDUCTIONS)
+    if not isinstance(log_target, (bool, np.bool_)):
+        raise TypeError(f"{fn}: log_target must be a bool, got {log_target!r}")
+    x, t, out = _operands(fn, input, target)
+    _same_shape(x, t, "target", fn)
+    t = cast(t, x.dtype)
+    if log_target:
+        loss = exp(t) * (t - x)
+    else:  # xlogy(t, t) - t x: 0 where t == 0, nan where t < 0 (as PyTorch, no warning)
+        pos = greater(t, 0)
+        own = where(pos, t * log(where(pos, t, 1.0)), where(equal(t, 0), 0.0, math.nan))
+        loss = own - t * x
+    if reduction == "batchmean":
+        return cast(_reduce_loss(loss, "mean", x.shape[0] if x.ndim else 1), out)
+    return cast(_reduce_loss(loss, reduction), out)
 
 
 # == convolution, pooling, normalization, embedding ========================================
