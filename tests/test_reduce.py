@@ -380,3 +380,14 @@ def test_normalize_axes_helper():
     assert normalize_axes("sum", -1, (2, 3)) == (1,)
     assert normalize_axes("sum", [1, -2], (2, 3)) == (1, 0)
     assert normalize_axes("sum", (), ()) == ()
+
+
+def test_mean_of_no_elements_is_nan_without_a_warning(device):
+    # as PyTorch (NumPy warns "Mean of empty slice")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(gt.mean(gt.zeros(0, device=device)).item())
+        out = gt.zeros((0, 3), device=device).mean(axis=0)
+        assert out.shape == (3,) and np.isnan(out.cpu().numpy()).all()
+        assert gt.zeros((0, 3), device=device).mean(axis=1).shape == (0,)
+        assert gt.mean(gt.zeros(0, dtype=gt.float16, device=device)).dtype == gt.float16
