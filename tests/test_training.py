@@ -221,6 +221,17 @@ def test_regression_losses():
     assert MeanAbsoluteError()(b, gt.tensor(a)).item() == pytest.approx(4 / 3)
     assert training._resolve_loss("mean_squared_error")(b, gt.tensor(a)).item() == \
         pytest.approx(10 / 3)
+    # Huber (delta 1): errors 1, 0, 3 -> 0.5, 0, 2.5; Keras's names resolve
+    e = np.array([1.0, 0.0, 3.0])
+    want = np.where(np.abs(e) <= 1, 0.5 * e ** 2, np.abs(e) - 0.5).mean()
+    assert training._resolve_loss("huber")(b, gt.tensor(a)).item() == pytest.approx(want)
+    assert training.Huber(delta=2.0)(b, gt.tensor(a)).item() == pytest.approx(
+        np.where(np.abs(e) <= 2, 0.5 * e ** 2, 2 * (np.abs(e) - 1)).mean())
+    y, p = np.array([[0.2, 0.8], [0.0, 1.0]]), np.array([[0.5, 0.5], [0.1, 0.9]])
+    yc, pc = np.clip(y, 1e-7, 1), np.clip(p, 1e-7, 1)
+    for name in ("kld", "kl_divergence"):
+        got = training._resolve_loss(name)(y, gt.tensor(p, dtype=gt.float64)).item()
+        assert got == pytest.approx((yc * np.log(yc / pc)).sum(-1).mean(), rel=1e-12)
 
 
 # -- fit / evaluate / predict ---------------------------------------------------------------

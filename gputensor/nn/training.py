@@ -14,7 +14,8 @@ Names mean what they mean in Keras:
 
 * Losses by name: ``'sparse_categorical_crossentropy'`` (integer labels),
   ``'categorical_crossentropy'`` (one-hot / probability targets), ``'binary_crossentropy'``,
-  ``'mse'``/``'mean_squared_error'``, ``'mae'``/``'mean_absolute_error'``. The model's
+  ``'mse'``/``'mean_squared_error'``, ``'mae'``/``'mean_absolute_error'``, ``'huber'``,
+  ``'kl_divergence'``/``'kld'``. The model's
   outputs are taken as **probabilities** (e.g. a ``Dense(10, activation='softmax')`` head),
   so nothing applies softmax a second time: the cross entropies are the negative
   log-likelihood of ``log(clip(p / sum(p), 1e-7, 1 - 1e-7))`` (Keras' own formula and
@@ -239,12 +240,52 @@ class MeanAbsoluteError(Loss):
         return mean(_abs(y_pred - _targets(y_true, y_pred, self.name)))
 
 
+class Huber(Loss):
+    """Keras's Huber loss: ``0.5 e**2`` where ``|e| <= delta``, else
+    ``delta * (|e| - 0.5 delta)``, with ``e = y_pred - y_true``, averaged.
+
+    >>> gt.nn.training.Huber()(gt.tensor([0., 0.]), gt.tensor([0.5, 3.])).item()
+    1.3125
+    """
+
+    name = "huber"
+
+    def __init__(self, delta: float = 1.0):
+        super().__init__()
+        self.delta = delta
+
+    def call(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
+        return F.huber_loss(y_pred, _targets(y_true, y_pred, self.name), delta=self.delta)
+
+    def __repr__(self) -> str:
+        return f"Huber(delta={self.delta})"
+
+
+class KLDivergence(Loss):
+    """Keras's Kullback-Leibler divergence of probability distributions over the last
+    axis: ``sum(y * log(y / p), -1)`` with both clipped to [1e-7, 1], averaged over the
+    rest.
+
+    >>> loss = gt.nn.training.KLDivergence()
+    >>> round(loss(gt.tensor([[1., 0.]]), gt.tensor([[0.5, 0.5]])).item(), 4)
+    0.6931
+    """
+
+    name = "kl_divergence"
+
+    def call(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
+        y = clip(_targets(y_true, y_pred, self.name), EPSILON, 1.0)
+        p = clip(y_pred, EPSILON, 1.0)
+        return mean((y * log(y / p)).sum(axis=-1))
+
+
 _LOSSES = {
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
     "categorical_crossentropy": CategoricalCrossentropy,
     "binary_crossentropy": BinaryCrossentropy,
     "mse": MeanSquaredError, "mean_squared_error": MeanSquaredError,
     "mae": MeanAbsoluteError, "mean_absolute_error": MeanAbsoluteError,
+    "huber": Huber, "kl_divergence": KLDivergence, "kld": KLDivergence,
 }
 
 
