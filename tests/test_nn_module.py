@@ -428,6 +428,6 @@ def test_repr_tree():
 
 # -- the docstring examples ---------------------------------------------------------------
 @pytest.mark.parametrize("name", ["", ".module", ".layers", ".init", ".losses", ".functional",
-                                  ".containers", ".utils"])
+                                  ".containers", ".utils", ".training"])
 def test_docstring_examples(name):
     run_docstring_examples(importlib.import_module(f"gputensor.nn{name}"))
