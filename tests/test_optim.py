@@ -87,6 +87,15 @@ def ref_rmsprop(p, g, st, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momen
     return p - lr * g / d
 
 
+def ref_adagrad(p, g, st, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
+                initial_accumulator_value=0.0, eps=1e-10):
+    st["t"] = t = st.get("t", 0) + 1
+    if weight_decay:
+        g = g + weight_decay * p
+    st["s"] = st.get("s", initial_accumulator_value) + g ** 2
+    return p - lr / (1 + (t - 1) * lr_decay) * g / (np.sqrt(st["s"]) + eps)
+
+
 CASES = [
     ("SGD", ref_sgd, dict(lr=0.1)),
     ("SGD", ref_sgd, dict(lr=0.05, momentum=0.9)),
@@ -106,6 +115,9 @@ CASES = [
     ("RMSprop", ref_rmsprop, dict(lr=0.02, centered=True, alpha=0.9)),
     ("RMSprop", ref_rmsprop, dict(lr=0.02, momentum=0.9, alpha=0.9)),
     ("RMSprop", ref_rmsprop, dict(lr=0.02, momentum=0.5, centered=True, weight_decay=0.1)),
+    ("Adagrad", ref_adagrad, dict(lr=0.1)),
+    ("Adagrad", ref_adagrad, dict(lr=0.1, lr_decay=0.05, weight_decay=0.1,
+                                  initial_accumulator_value=0.5, eps=1e-4)),
 ]
 
 
@@ -313,7 +325,8 @@ def test_repr_lists_groups():
 
 
 # -- state_dict ------------------------------------------------------------------------------------
-STATEFUL = [c for c in CASES if c[2].get("momentum") or c[0] in ("Adam", "AdamW", "RMSprop")]
+STATEFUL = [c for c in CASES
+            if c[2].get("momentum") or c[0] in ("Adam", "AdamW", "RMSprop", "Adagrad")]
 
 
 @pytest.mark.parametrize("case", STATEFUL, ids=[_ids(c) for c in STATEFUL])
@@ -405,7 +418,8 @@ def test_load_state_dict_mismatches_raise_and_change_nothing():
 @pytest.mark.parametrize("name, kw", [
     ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)),
     ("Adam", dict(lr=0.05, weight_decay=0.1, amsgrad=True)), ("AdamW", dict(lr=0.05)),
-    ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True, weight_decay=0.1))])
+    ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True, weight_decay=0.1)),
+    ("Adagrad", dict(lr=0.1, weight_decay=0.1, initial_accumulator_value=0.2))])
 def test_maximize_ascends_as_minimizing_the_negated_objective(name, kw):
     # PyTorch's maximize=True: the step of -g; so maximizing f walks where minimizing -f does
     start = np.random.default_rng(1).standard_normal(4)
@@ -612,6 +626,7 @@ CONVERGE = [
     ("AdamW", dict(lr=0.1, weight_decay=1e-4), 300),
     ("RMSprop", dict(lr=0.01), 300),
     ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True), 300),
+    ("Adagrad", dict(lr=0.5), 300),
 ]
 
 
@@ -655,6 +670,9 @@ BAD = [
     ("RMSprop", dict(eps=-1.0), ValueError, "eps"),
     ("RMSprop", dict(momentum=-0.1), ValueError, "momentum"),
     ("RMSprop", dict(lr=-0.1), ValueError, "RMSprop.*lr"),
+    ("Adagrad", dict(lr_decay=-0.1), ValueError, "Adagrad.*lr_decay"),
+    ("Adagrad", dict(initial_accumulator_value=-1.0), ValueError, "initial_accumulator_value"),
+    ("Adagrad", dict(eps="small"), TypeError, "eps"),
 ]
 
 
@@ -720,7 +738,8 @@ def test_fused_true_without_a_kernel_raises():
 
 
 # -- the docstring examples ------------------------------------------------------------------------
-@pytest.mark.parametrize("name", ["", ".optimizer", ".sgd", ".adam", ".rmsprop", ".lr_scheduler"])
+@pytest.mark.parametrize("name", ["", ".optimizer", ".sgd", ".adam", ".rmsprop", ".adagrad",
+                                  ".lr_scheduler"])
 def test_docstring_examples(name):
     run_docstring_examples(importlib.import_module(f"gputensor.optim{name}"),
                            module_globals=True)
