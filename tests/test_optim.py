@@ -556,6 +556,54 @@ def test_schedulers_chain_and_keep_a_rate_set_by_hand():
     assert cos.get_last_lr()[0] == pytest.approx(0.1 + 0.8 * (1 + math.cos(math.pi / 4)) / 2)
 
 
+@pytest.mark.parametrize("three_phase", [False, True])
+def test_one_cycle_follows_its_phases_and_cycles_momentum(three_phase):
+    opt = gt.optim.SGD([gt.ones(1, requires_grad=True)], lr=0.1, momentum=0.9)
+    n, peak = 21, 2.0
+    sched = gt.optim.OneCycleLR(opt, max_lr=peak, total_steps=n, pct_start=0.25,
+                                three_phase=three_phase)
+    lo, floor, up = peak / 25, peak / 25 / 1e4, 0.25 * n - 1
+    phases = ([(up, lo, peak, 0.95, 0.85), (2 * up, peak, lo, 0.85, 0.95),
+               (n - 1, lo, floor, 0.95, 0.95)] if three_phase else
+              [(up, lo, peak, 0.95, 0.85), (n - 1, peak, floor, 0.85, 0.95)])
+
+    def cos(a, b, pct):
+        return b + (a - b) * (1 + math.cos(math.pi * pct)) / 2
+
+    for t in range(n):
+        start = 0.0
+        for i, (end, a, b, ma, mb) in enumerate(phases):
+            if t <= end or i == len(phases) - 1:
+                pct = (t - start) / (end - start)
+                want_lr, want_m = cos(a, b, pct), cos(ma, mb, pct)
+                break
+            start = end
+        assert sched.get_last_lr() == pytest.approx([want_lr], rel=1e-12)
+        assert opt.param_groups[0]["momentum"] == pytest.approx(want_m, rel=1e-12)
+        if t < n - 1:
+            opt.step()
+            sched.step()
+    assert sched.get_last_lr()[0] == pytest.approx(floor)
+    sched.step()  # step n-1 -> n is allowed (PyTorch); one more is past the schedule
+    with pytest.raises(ValueError, match="stepped 22 times, past total_steps=21"):
+        sched.step()
+
+
+def test_one_cycle_moves_adam_beta1_and_checks_its_arguments():
+    opt = gt.optim.Adam([gt.ones(1, requires_grad=True)], lr=0.1, betas=(0.9, 0.99))
+    gt.optim.OneCycleLR(opt, max_lr=1.0, epochs=2, steps_per_epoch=5)
+    assert opt.param_groups[0]["betas"] == (0.95, 0.99)
+    with pytest.raises(ValueError, match="cycle_momentum=True needs an optimizer with"):
+        gt.optim.OneCycleLR(gt.optim.Adagrad([gt.ones(1, requires_grad=True)]), max_lr=1.0,
+                            total_steps=5)
+    with pytest.raises(ValueError, match="give total_steps, or epochs and steps_per_epoch"):
+        gt.optim.OneCycleLR(opt, max_lr=1.0)
+    with pytest.raises(ValueError, match="anneal_strategy must be 'cos' or 'linear'"):
+        gt.optim.OneCycleLR(opt, max_lr=1.0, total_steps=5, anneal_strategy="step")
+    with pytest.raises(ValueError, match="expected 1 values of max_lr"):
+        gt.optim.OneCycleLR(opt, max_lr=[1.0, 2.0], total_steps=5)
+
+
 def test_reduce_on_plateau():
     opt = _two_group_sgd()
     sched = gt.optim.ReduceLROnPlateau(opt, patience=2, factor=0.5, min_lr=[0.0, 0.08])

@@ -9,11 +9,11 @@ from . import lr_scheduler
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .lr_scheduler import (CosineAnnealingLR, ExponentialLR, LambdaLR, LRScheduler,
-                           MultiStepLR, ReduceLROnPlateau, StepLR)
+                           MultiStepLR, OneCycleLR, ReduceLROnPlateau, StepLR)
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler", "LRScheduler",
            "StepLR", "MultiStepLR", "ExponentialLR", "LambdaLR", "CosineAnnealingLR",
-           "ReduceLROnPlateau"]
+           "OneCycleLR", "ReduceLROnPlateau"]

@@ -231,6 +231,118 @@ class CosineAnnealingLR(LRScheduler):
         return [lo + ratio * (lr - lo) for lr in self._lrs()]
 
 
+class OneCycleLR(LRScheduler):
+    """The 1cycle policy (Smith & Topin, 2018), stepped once per batch: the rate rises from
+    ``max_lr / div_factor`` to ``max_lr`` over the first ``pct_start`` of ``total_steps``
+    (or ``epochs * steps_per_epoch``), then anneals to ``initial_lr / final_div_factor``
+    (``three_phase``: back to the initial rate first, then down); ``anneal_strategy`` 'cos'
+    or 'linear'. With ``cycle_momentum`` the momentum (Adam's ``betas[0]``) moves inversely
+    between ``max_momentum`` and ``base_momentum``. ``max_lr`` (and the momenta) may be one
+    value per param group. Stepping past ``total_steps`` raises ``ValueError``.
+
+    >>> w = gt.ones(1, requires_grad=True); opt = gt.optim.SGD([w], lr=0.1, momentum=0.9)
+    >>> s = gt.optim.OneCycleLR(opt, max_lr=1.0, total_steps=5, pct_start=0.4,
+    ...                         anneal_strategy="linear")
+    >>> [(round(s.get_last_lr()[0], 4), s.step())[0] for _ in range(4)]
+    [0.04, 1.0, 0.6667, 0.3333]
+    """
+
+    def __init__(self, optimizer: Optimizer, max_lr, total_steps: int | None = None,
+                 epochs: int | None = None, steps_per_epoch: int | None = None,
+                 pct_start: float = 0.3, anneal_strategy: str = "cos",
+                 cycle_momentum: bool = True, base_momentum=0.85, max_momentum=0.95,
+                 div_factor: float = 25.0, final_div_factor: float = 1e4,
+                 three_phase: bool = False, last_epoch: int = -1):
+        name = "OneCycleLR"
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{name}: expected a gt.optim Optimizer, got "
+                            f"{type(optimizer).__name__}")
+        if total_steps is None:
+            if epochs is None or steps_per_epoch is None:
+                raise ValueError(f"{name}: give total_steps, or epochs and steps_per_epoch")
+            check_number(name, "epochs", epochs, low=1, integer=True)
+            check_number(name, "steps_per_epoch", steps_per_epoch, low=1, integer=True)
+            total_steps = epochs * steps_per_epoch
+        check_number(name, "total_steps", total_steps, low=1, integer=True)
+        check_number(name, "pct_start", pct_start, high=1.0)
+        check_number(name, "div_factor", div_factor)
+        check_number(name, "final_div_factor", final_div_factor)
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(f"{name}: anneal_strategy must be 'cos' or 'linear', got "
+                             f"{anneal_strategy!r}")
+        self.total_steps, self.anneal_strategy = total_steps, anneal_strategy
+        self.cycle_momentum = bool(cycle_momentum)
+        up = float(pct_start * total_steps) - 1
+        if three_phase:  # (start, end) keys of each phase's lr and momentum, and its last step
+            self._phases = [(up, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                            (2 * up, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
+                            (total_steps - 1, "initial_lr", "min_lr", "max_momentum",
+                             "max_momentum")]
+        else:
+            self._phases = [(up, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                            (total_steps - 1, "max_lr", "min_lr", "base_momentum",
+                             "max_momentum")]
+        groups = optimizer.param_groups
+        max_lrs = self._per_group(name, "max_lr", max_lr, len(groups))
+        if last_epoch == -1:
+            for group, lr in zip(groups, max_lrs):
+                group["initial_lr"] = lr / div_factor
+                group["max_lr"], group["min_lr"] = lr, lr / div_factor / final_div_factor
+        if self.cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError(f"{name}: cycle_momentum=True needs an optimizer with "
+                                 f"'momentum' or 'betas' (got {type(optimizer).__name__}); "
+                                 "pass cycle_momentum=False")
+            self._betas = "betas" in optimizer.defaults
+            if last_epoch == -1:
+                lows = self._per_group(name, "base_momentum", base_momentum, len(groups))
+                highs = self._per_group(name, "max_momentum", max_momentum, len(groups))
+                for group, lo, hi in zip(groups, lows, highs):
+                    self._set_momentum(group, hi)
+                    group["base_momentum"], group["max_momentum"] = lo, hi
+        super().__init__(optimizer, last_epoch)
+
+    @staticmethod
+    def _per_group(name: str, what: str, value, n: int) -> list:
+        values = list(value) if isinstance(value, (list, tuple)) else [value] * n
+        if len(values) != n:
+            raise ValueError(f"{name}: expected {n} values of {what} (one per param group), "
+                             f"got {len(values)}")
+        for v in values:
+            check_number(name, what, v)
+        return values
+
+    def _set_momentum(self, group: dict, m: float) -> None:
+        if self._betas:
+            group["betas"] = (m, *group["betas"][1:])
+        else:
+            group["momentum"] = m
+
+    def _anneal(self, start: float, end: float, pct: float) -> float:
+        if self.anneal_strategy == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
+
+    def get_lr(self) -> list:
+        t = self.last_epoch
+        if t > self.total_steps:
+            raise ValueError(f"OneCycleLR: stepped {t} times, past total_steps="
+                             f"{self.total_steps}; make total_steps (or epochs * "
+                             "steps_per_epoch) cover every step")
+        lrs = []
+        for group in self.optimizer.param_groups:
+            start = 0.0
+            for i, (end, lr0, lr1, m0, m1) in enumerate(self._phases):
+                if t <= end or i == len(self._phases) - 1:
+                    pct = (t - start) / (end - start)
+                    lrs.append(self._anneal(group[lr0], group[lr1], pct))
+                    if self.cycle_momentum:
+                        self._set_momentum(group, self._anneal(group[m0], group[m1], pct))
+                    break
+                start = end
+        return lrs
+
+
 class ReduceLROnPlateau:
     """Multiply the rate by ``factor`` when the watched metric stopped improving for more
     than ``patience`` epochs: ``step(metric)`` once per epoch. ``mode``: 'min' (a loss) or
