@@ -426,6 +426,44 @@ def test_repr_tree():
     assert repr(nn.Linear(2, 3, bias=False)) == "Linear(in_features=2, out_features=3, bias=False)"
 
 
+# -- forward hooks ----------------------------------------------------------------------------
+def test_forward_hooks_see_and_replace_inputs_and_outputs():
+    lin = nn.Linear(2, 2, dtype=gt.float64)
+    calls = []
+    pre1 = lin.register_forward_pre_hook(lambda m, args: calls.append(("pre", m)) or None)
+    pre2 = lin.register_forward_pre_hook(lambda m, args: args[0] * 2)  # one value: wrapped
+    post = lin.register_forward_hook(lambda m, args, out: calls.append(("post", args[0])))
+    x = gt.ones(1, 2, dtype=gt.float64)
+    out = lin(x)
+    np.testing.assert_allclose(N(out), N(x * 2) @ N(lin.weight).T + N(lin.bias))
+    assert [c[0] for c in calls] == ["pre", "post"] and calls[0][1] is lin
+    assert N(calls[1][1]).tolist() == [[2.0, 2.0]]  # the hook sees the replaced input
+    # a forward hook's return value replaces the output, and gradients flow through it
+    lin.register_forward_hook(lambda m, args, out: out * 3)
+    x = gt.ones(1, 2, dtype=gt.float64, requires_grad=True)
+    lin(x).sum().backward()
+    np.testing.assert_allclose(N(x.grad), 6 * N(lin.weight).sum(0, keepdims=True))
+    for h in (pre1, pre2, post):
+        h.remove()
+    calls.clear()
+    np.testing.assert_allclose(N(lin(gt.ones(1, 2, dtype=gt.float64))),
+                               3 * (N(lin.weight).sum(1) + N(lin.bias))[None])
+    assert calls == []
+
+
+def test_forward_hook_keeps_activations_of_a_submodule():
+    # the feature-extraction idiom
+    net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+    kept = {}
+    handle = net[1].register_forward_hook(lambda m, args, out: kept.update(relu=out))
+    net(gt.ones(5, 3))
+    assert kept["relu"].shape == (5, 4) and (N(kept["relu"]) >= 0).all()
+    handle.remove()
+    handle.remove()  # (a second remove does nothing)
+    with pytest.raises(TypeError, match="register_forward_hook: the hook must be callable"):
+        net.register_forward_hook(3)
+
+
 # -- the docstring examples ---------------------------------------------------------------
 @pytest.mark.parametrize("name", ["", ".module", ".layers", ".init", ".losses", ".functional",
                                   ".containers", ".utils", ".training"])

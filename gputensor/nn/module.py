@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterator, NamedTuple
 import numpy as np
 
 from .. import dtypes as dt
-from ..autograd import no_grad
+from ..autograd import HookHandle, no_grad
 from ..creation import as_tensor, empty, tensor
 from ..device import Device, device as as_device
 from ..tensor import Tensor
@@ -103,6 +103,8 @@ class Module:
         d["_buffers"] = OrderedDict()
         d["_non_persistent"] = set()
         d["_modules"] = OrderedDict()
+        d["_forward_pre_hooks"] = []  # (hook,) per registration (what a handle removes)
+        d["_forward_hooks"] = []
 
     def forward(self, *args, **kwargs):
         """The computation; every subclass defines it."""
@@ -110,7 +112,50 @@ class Module:
                                   "forward(self, ...) in the subclass")
 
     def __call__(self, *args, **kwargs):
+        d = self.__dict__
+        if d.get("_forward_pre_hooks") or d.get("_forward_hooks"):
+            return self._call_hooked(args, kwargs)
         return self.forward(*args, **kwargs)
+
+    def _call_hooked(self, args: tuple, kwargs: dict):
+        for (hook,) in tuple(self._forward_pre_hooks):
+            new = hook(self, args)
+            if new is not None:
+                args = new if isinstance(new, tuple) else (new,)
+        out = self.forward(*args, **kwargs)
+        for (hook,) in tuple(self._forward_hooks):
+            new = hook(self, args, out)
+            if new is not None:
+                out = new
+        return out
+
+    def register_forward_pre_hook(self, hook: Callable) -> HookHandle:
+        """``hook(module, args)`` runs before each ``forward``; a returned value (a tuple, or
+        one value) replaces the positional arguments. ``handle.remove()`` takes it off.
+
+        >>> m = gt.nn.Identity(); h = m.register_forward_pre_hook(lambda mod, a: (a[0] * 2,))
+        >>> m(gt.ones(1)).tolist()
+        [2.0]
+        """
+        return self._add_hook(self._forward_pre_hooks, hook, "register_forward_pre_hook")
+
+    def register_forward_hook(self, hook: Callable) -> HookHandle:
+        """``hook(module, args, output)`` runs after each ``forward`` (e.g. to keep a layer's
+        activations); a returned value replaces the output. ``handle.remove()`` takes it off.
+
+        >>> seen = []; m = gt.nn.ReLU()
+        >>> h = m.register_forward_hook(lambda mod, a, out: seen.append(out.shape))
+        >>> _ = m(gt.ones(2)); h.remove(); _ = m(gt.ones(3)); seen
+        [(2,)]
+        """
+        return self._add_hook(self._forward_hooks, hook, "register_forward_hook")
+
+    def _add_hook(self, hooks: list, hook, fn: str) -> HookHandle:
+        if not callable(hook):
+            raise TypeError(f"{fn}: the hook must be callable, got {type(hook).__name__}")
+        entry = (hook,)
+        hooks.append(entry)
+        return HookHandle(hooks, entry)
 
     # -- registration ---------------------------------------------------------------------
     def _registries(self, name: str):
