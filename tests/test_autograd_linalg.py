@@ -240,6 +240,34 @@ def test_det_third_derivative_at_repeated_singular_values(a_np, device):
     assert gradcheck(hvp, [leaf(a_np, device)], atol=1e-5)
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered in det")  # (NumPy's det)
+def test_det_gradients_of_a_matrix_with_nan_are_nan_without_error(device):
+    # (the rest of the batch keeps its gradient)
+    bad = np.eye(3)
+    bad[0, 1] = np.nan
+    a = leaf(np.stack([bad, 2 * np.eye(3)]), device)
+    (g,) = gt.grad(gt.linalg.det(a).sum(), a, create_graph=True)
+    assert np.isnan(host(g)[0]).all()
+    np.testing.assert_allclose(host(g)[1], 4 * np.eye(3))
+    (h,) = gt.grad((g * g).sum(), a)
+    assert np.isnan(host(h)[0]).all() and np.isfinite(host(h)[1]).all()
+
+
+def test_det_rules_are_chosen_per_matrix_of_a_batch(device):
+    # a well conditioned matrix with equal singular values next to a nearly singular one:
+    # each gets its own form, so the first keeps finite third derivatives
+    a_np = np.stack([np.eye(3), _nearly_singular(2, 7)])
+    a = leaf(a_np, device)
+    (g,) = gt.grad(gt.linalg.det(a).sum(), a, create_graph=True)
+    v = rand(2, 3, 3, seed=8)
+    (h,) = gt.grad((g * gt.tensor(v, device=device)).sum(), a, create_graph=True)
+    for k in range(2):
+        want = (_cofactor_ref(a_np[k] + 1e-6 * v[k]) - _cofactor_ref(a_np[k] - 1e-6 * v[k])) / 2e-6
+        np.testing.assert_allclose(host(h)[k], want, atol=1e-7 * (1 + abs(want).max()))
+    (t,) = gt.grad((h * h).sum(), a)
+    assert np.isfinite(host(t)).all()
+
+
 def test_det_second_derivative_float32_nearly_singular(device):
     a_np = _nearly_singular(2, 5)
     v = rand(3, 3, seed=6)

@@ -58,6 +58,13 @@ def test_module_list_behaves_as_a_list():
     ml += [nn.Identity()]
     assert len(ml) == 4 and len(ml + nn.ModuleList([a])) == 5
     assert len(nn.ModuleList()) == 0
+    # negative insert positions as list.insert
+    for pos in (-1, -3, 0, 3):
+        ml, ref = nn.ModuleList([a, b, c]), [a, b, c]
+        x = nn.Identity()
+        ml.insert(pos, x)
+        ref.insert(pos, x)
+        assert list(ml) == ref, pos
 
 
 def test_module_dict_behaves_as_a_dict():
@@ -85,6 +92,8 @@ def test_container_errors_name_the_problem():
         ml["0"]
     with pytest.raises(IndexError, match=r"ModuleList.insert: index 5 is out of range"):
         ml.insert(5, nn.ReLU())
+    with pytest.raises(TypeError, match="ModuleList: assigning to a slice is not supported"):
+        ml[0:1] = nn.ReLU()
     md = nn.ModuleDict({"a": nn.ReLU()})
     with pytest.raises(KeyError, match=r"ModuleDict has no module 'b'; it holds \['a'\]"):
         md["b"]
@@ -139,6 +148,8 @@ def test_clip_grad_value_and_errors():
         nn.utils.clip_grad_norm_(p, -2)
     with pytest.raises(TypeError, match="clip_grad_norm_: expected tensors .*got list"):
         nn.utils.clip_grad_norm_([[1.0]], 1.0)
+    with pytest.raises(TypeError, match=r"got a Linear module; pass model.parameters\(\)"):
+        nn.utils.clip_grad_norm_(nn.Linear(2, 2), 1.0)
     (inf,) = _params([[math.inf, 1.0]])
     with pytest.raises(RuntimeError, match="total norm of order 2.0 .* is non-finite"):
         nn.utils.clip_grad_norm_(inf, 1.0, error_if_nonfinite=True)

@@ -665,3 +665,13 @@ def test_failed_calls_leave_gradients_alone():
     with pytest.raises(IndexError):
         F.cross_entropy(x, gt.tensor([0, 7]), gt.ones(3))
     np.testing.assert_array_equal(x.grad.numpy(), before)
+
+
+def test_loss_module_weights_are_float_buffers_and_positional_options_get_a_hint():
+    m = nn.CrossEntropyLoss(weight=[1, 2])
+    assert m.weight.dtype == gt.get_default_dtype()
+    m.load_state_dict({"weight": gt.tensor([0.5, 1.5])})
+    assert m.weight.tolist() == [0.5, 1.5]
+    with pytest.raises(TypeError, match="weight must be a tensor or None, got int -1 .*"
+                                        "keyword-only"):
+        gt.nn.functional.nll_loss(gt.zeros(2, 3), gt.tensor([0, 1]), -1)

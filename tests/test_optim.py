@@ -646,6 +646,8 @@ def test_scheduler_errors():
         gt.optim.MultiStepLR(opt, milestones=[2, -1])
     with pytest.raises(ValueError, match="expected 2 lr_lambda functions .* got 3"):
         gt.optim.LambdaLR(opt, [lambda e: 1.0] * 3)
+    with pytest.raises(TypeError, match="LambdaLR: expected a gt.optim Optimizer, got list"):
+        gt.optim.LambdaLR([gt.ones(1)], lambda e: 1.0)
     with pytest.raises(TypeError, match="lr_lambda must be callable, got float"):
         gt.optim.LambdaLR(opt, 0.5)
     with pytest.raises(ValueError, match="mode must be 'min' or 'max', got 'up'"):

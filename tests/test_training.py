@@ -227,6 +227,8 @@ def test_regression_losses():
     assert training._resolve_loss("huber")(b, gt.tensor(a)).item() == pytest.approx(want)
     assert training.Huber(delta=2.0)(b, gt.tensor(a)).item() == pytest.approx(
         np.where(np.abs(e) <= 2, 0.5 * e ** 2, 2 * (np.abs(e) - 1)).mean())
+    with pytest.raises(ValueError, match="Huber: delta must be positive, got -1.0"):
+        training.Huber(-1.0)
     y, p = np.array([[0.2, 0.8], [0.0, 1.0]]), np.array([[0.5, 0.5], [0.1, 0.9]])
     yc, pc = np.clip(y, 1e-7, 1), np.clip(p, 1e-7, 1)
     for name in ("kld", "kl_divergence"):

@@ -97,4 +97,20 @@ def _sum(x: np.ndarray, axis=None, keepdims: bool = False):
 
 
 _add_reduce = np.add.reduce
-_FASTER = {"broadcast_to": _broadcast_to, "sum": _sum}
+
+
+def _mean(x: np.ndarray, axis=None, keepdims: bool = False):
+    """``np.mean``; a mean of no elements is nan without NumPy's "Mean of empty slice"
+    warning, as in PyTorch.
+
+    >>> float(_mean(np.zeros((0, 2))))
+    nan
+    """
+    if x.size:
+        return _np_mean(x, axis=axis, keepdims=keepdims)
+    with np.errstate(invalid="ignore"):
+        return _add_reduce(x, axis=axis, keepdims=keepdims) * np.nan
+
+
+_np_mean = np.mean
+_FASTER = {"broadcast_to": _broadcast_to, "sum": _sum, "mean": _mean}

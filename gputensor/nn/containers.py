@@ -54,6 +54,9 @@ class Indexed:
         return self._modules[self._key(idx)]
 
     def __setitem__(self, idx, module: Module) -> None:
+        if isinstance(idx, slice):
+            raise TypeError(f"{type(self).__name__}: assigning to a slice is not supported; "
+                            "assign one index at a time, or use insert/extend")
         self._modules[self._key(idx)] = check_module(module, idx, type(self).__name__)
 
     def __delitem__(self, idx) -> None:
@@ -92,8 +95,7 @@ class Indexed:
         if not -n <= i <= n:
             raise IndexError(f"{type(self).__name__}.insert: index {i} is out of range for "
                              f"{n} module(s)")
-        mods.insert(i % (n + 1) if i < 0 else i,
-                    check_module(module, index, type(self).__name__))
+        mods.insert(i, check_module(module, index, type(self).__name__))  # (as list.insert)
         self._renumber(mods)
         return self
 

@@ -899,8 +899,10 @@ def _weight_arg(fn: str, what: str, w, x: Tensor | None = None, cls: int | None 
     if w is None:
         return None
     if not isinstance(w, (Tensor, np.ndarray, list, tuple)):
+        hint = (" (the options after it, such as reduction and ignore_index, are keyword-only)"
+                if isinstance(w, (int, str)) and what == "weight" else "")
         raise TypeError(f"{fn}: {what} must be a tensor or None, got {type(w).__name__} "
-                        f"{w!r}")
+                        f"{w!r}{hint}")
     w = _as_tensor(w, None if x is None else x.device)
     if w.dtype.kind not in "iuf":
         raise TypeError(f"{fn}: {what} must hold real numbers, got dtype {w.dtype}")

@@ -18,6 +18,7 @@ import operator
 
 import numpy as np
 
+from .. import dtypes as dt
 from ..tensor import Tensor
 from . import functional as F
 from .module import Module
@@ -47,7 +48,10 @@ class _WeightedLoss(_Loss):
 
     def __init__(self, weight: Tensor | None = None, reduction: str = "mean"):
         super().__init__(reduction)
-        self.register_buffer("weight", F._weight_arg(type(self).__name__, "weight", weight))
+        w = F._weight_arg(type(self).__name__, "weight", weight)
+        if w is not None and w.dtype.kind != "f":  # (a float buffer: checkpoints load into it)
+            w = w.astype(dt.get_default_dtype())
+        self.register_buffer("weight", w)
 
 
 class _LabelLoss(_WeightedLoss):

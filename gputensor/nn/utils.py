@@ -15,6 +15,9 @@ from ..tensor import Tensor
 
 def _grads(parameters, fn: str) -> list:
     """The ``.grad`` tensors of ``parameters`` (one tensor or an iterable), skipping None."""
+    if hasattr(parameters, "parameters") and not isinstance(parameters, Tensor):
+        raise TypeError(f"{fn}: expected parameters, got a {type(parameters).__name__} module; "
+                        "pass model.parameters()")
     params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
     for p in params:
         if not isinstance(p, Tensor):
@@ -41,7 +44,8 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
 
         return tensor(0.0)
     with no_grad():
-        per = stack([norm(g.reshape(-1), norm_type) for g in grads])
+        device = grads[0].device  # (gradients on several devices: their norms meet here)
+        per = stack([norm(g.reshape(-1), norm_type).to(device) for g in grads])
         total = norm(per, norm_type)
         if error_if_nonfinite and not math.isfinite(total.item()):
             raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the "
@@ -50,7 +54,7 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
         # as PyTorch: a factor min(1, max_norm / (total + 1e-6)), applied to every gradient
         factor = clip(max_norm / (total + 1e-6), None, 1.0)
         for g in grads:
-            g.mul_(factor.astype(g.dtype))
+            g.mul_(factor.to(g.device).astype(g.dtype))
     return total
 
 

@@ -36,6 +36,7 @@ from ..tensor import TENSOR_TYPES, Tensor
 from . import OpDef, apply, is_view_of, register, tensor_method
 from . import movement as _mv
 from .elementwise import where
+from .join import concat
 from .movement import broadcast_to, expand_dims, reshape, squeeze
 from .reduce import exclusive_products, normalize_axes
 from .reduce import sum as _sum
@@ -213,23 +214,43 @@ def _det_vjp(ctx, g):
 
 
 def _cofactor_vjp(ctx, g):
-    """The gradient of <G, adj(A)^T> (det's second derivative). For a well conditioned A
-    (``_conditioned_inverse``) it is tr(A^-1 G) C - C G^T A^-T with C = adj(A)^T, written
-    with ops that are themselves differentiable everywhere near A. Nearly singular, that
-    form cancels catastrophically (terms of size det |A^-1|^2), so there it comes from an
-    SVD A = U S V^T and M = U^T G V without dividing by any singular value:
-    det(U) det(V) U B V^T with B_kl = -M_lk P_kl (k != l), B_kk = sum_{i != k} M_ii P_ik,
-    P_kl = prod_{j != k, l} s_j: exact at singular A too; differentiating it again goes
-    through the SVD's rule (distinct singular values)."""
+    """The gradient of <G, adj(A)^T> (det's second derivative), chosen per matrix. For a
+    well conditioned A (``_conditioned``) it is tr(A^-1 G) C - C G^T A^-T with C = adj(A)^T,
+    written with ops that are themselves differentiable everywhere near A. Nearly singular,
+    that form cancels catastrophically (terms of size det |A^-1|^2), so there it comes from
+    an SVD (``_cofactor_vjp_svd``), exact at singular A too."""
     a = ctx.inputs[0]
     n = a.shape[-1]
     if n < 2:  # adj of a 1x1 (or 0x0) matrix is constant
         return g * 0.0
     xp = get_backend(a.device).xp
-    if _conditioned_inverse(xp, _lapack(a._data)) is not None:
-        c, inv_t = apply(_COFACTOR, a), _mT(apply(_INV, a))
-        trace = _sum(inv_t * g, axis=(-2, -1), keepdims=True)  # tr(A^-1 G)
-        return trace * c - matmul(matmul(c, _mT(g)), inv_t)
+    by_inverse = _conditioned(xp, _lapack(a._data).reshape(-1, n, n))
+    if bool(by_inverse.all()):
+        return _cofactor_vjp_inverse(a, g)
+    if not bool(by_inverse.any()):
+        return _cofactor_vjp_svd(a, g)
+    # a batch of both kinds: each form on its own matrices, then back in batch order
+    first, rest = xp.flatnonzero(by_inverse), xp.flatnonzero(~by_inverse)
+    af, gf = reshape(a, (-1, n, n)), reshape(g, (-1, n, n))
+    pick = [as_tensor(i, device=a.device) for i in (first, rest)]
+    parts = concat([_cofactor_vjp_inverse(af[pick[0]], gf[pick[0]]),
+                    _cofactor_vjp_svd(af[pick[1]], gf[pick[1]])], axis=0)
+    order = as_tensor(xp.argsort(xp.concatenate([first, rest])), device=a.device)
+    return reshape(parts[order], a.shape)
+
+
+def _cofactor_vjp_inverse(a, g):
+    c, inv_t = apply(_COFACTOR, a), _mT(apply(_INV, a))
+    trace = _sum(inv_t * g, axis=(-2, -1), keepdims=True)  # tr(A^-1 G)
+    return trace * c - matmul(matmul(c, _mT(g)), inv_t)
+
+
+def _cofactor_vjp_svd(a, g):
+    """From A = U S V^T and M = U^T G V without dividing by any singular value:
+    det(U) det(V) U B V^T with B_kl = -M_lk P_kl (k != l), B_kk = sum_{i != k} M_ii P_ik,
+    P_kl = prod_{j != k, l} s_j. Differentiating it again goes through the SVD's rule
+    (distinct singular values)."""
+    n = a.shape[-1]
     u, s, vh = svd_reduced(a)
     sgn = apply(_DET, u) * apply(_DET, vh)
     m = matmul(matmul(_mT(u), g), _mT(vh))
@@ -537,35 +558,55 @@ def _det_fwd(xp, a):
 
 
 def _cofactor_fwd(xp, a):
-    """adj(A)^T: det(A) A^-T where A is well conditioned (``_conditioned_inverse``), else
-    from an SVD A = U S V^T as det(U) det(V) U diag(prod_{j != i} s_j) V^T, which needs no
-    inverse and is exact at singular A too."""
+    """adj(A)^T, per matrix: det(A) A^-T where det(A) != 0 (exact to rounding even nearly
+    singular: the inverse's large errors lie along what det scales away), else from an SVD
+    A = U S V^T as det(U) det(V) U diag(prod_{j != i} s_j) V^T, exact at singular A. A
+    matrix with NaN or inf entries gives NaN."""
     x = _lapack(a)
     n = x.shape[-1]
     if x.size == 0 or n == 1:
         return xp.ones(x.shape, a.dtype)
-    inv = _conditioned_inverse(xp, x)
-    if inv is not None:
-        out = xp.linalg.det(x)[..., None, None] * xp.swapaxes(inv, -1, -2)
+    flat = x.reshape(-1, n, n)
+    with np.errstate(all="ignore"):  # (NaN entries give NaN)
+        det = xp.linalg.det(flat)
+    direct = (det != 0) | ~xp.isfinite(flat).all(axis=(-2, -1))
+    if bool(direct.all()):
+        out = _det_inv_t(xp, flat, det)
     else:
-        u, s, vh = xp.linalg.svd(x)
-        others = xp.where(xp.eye(n, dtype=bool), 1, s[..., None, :]).prod(axis=-1)
-        sgn = xp.linalg.det(u) * xp.linalg.det(vh)
-        out = ((u * others[..., None, :]) @ vh) * sgn[..., None, None]
-    return out.astype(a.dtype, copy=False)
+        out = xp.empty_like(flat)
+        if bool(direct.any()):
+            out[direct] = _det_inv_t(xp, flat[direct], det[direct])
+        out[~direct] = _svd_cofactor(xp, flat[~direct])
+    return out.reshape(x.shape).astype(a.dtype, copy=False)
 
 
-def _conditioned_inverse(xp, x):
-    """The inverse of each matrix of ``x`` when all have a 1-norm condition number below
-    eps^(-1/3) (about 1.7e5 in float64, 200 in float32), else None: where formulas through
-    the inverse lose at most about eps^(2/3) to cancellation."""
-    try:
-        inv = xp.linalg.inv(x)
-    except LinAlgError:
-        return None
-    cond = _norm1(xp, x) * _norm1(xp, inv)
-    limit = float(np.finfo(x.dtype).eps) ** (-1 / 3)
-    return inv if bool(xp.all(cond < limit)) else None  # (False for NaN: CuPy's singular)
+def _det_inv_t(xp, x, det):
+    with np.errstate(all="ignore"):  # (NaN entries give NaN)
+        return det[:, None, None] * xp.swapaxes(xp.linalg.inv(x), -1, -2)
+
+
+def _svd_cofactor(xp, x):
+    n = x.shape[-1]
+    u, s, vh = xp.linalg.svd(x)
+    others = xp.where(xp.eye(n, dtype=bool), 1, s[..., None, :]).prod(axis=-1)
+    sgn = xp.linalg.det(u) * xp.linalg.det(vh)
+    return ((u * others[..., None, :]) @ vh) * sgn[..., None, None]
+
+
+def _conditioned(xp, x):
+    """Per matrix of the batch ``x`` (B, n, n): True where formulas through the inverse lose
+    at most about eps^(2/3) to cancellation (1-norm condition number below eps^(-1/3):
+    about 1.7e5 in float64, 200 in float32), and where an entry is NaN or inf (NaN either
+    way); False for singular and badly conditioned matrices."""
+    finite = xp.isfinite(x).all(axis=(-2, -1))
+    with np.errstate(all="ignore"):
+        regular = finite & (xp.linalg.det(x) != 0)
+    out = ~finite
+    if bool(regular.any()):
+        y = x[regular]
+        cond = _norm1(xp, y) * _norm1(xp, xp.linalg.inv(y))
+        out[regular] = cond < float(np.finfo(x.dtype).eps) ** (-1 / 3)
+    return out
 
 
 def _norm1(xp, x):

@@ -28,7 +28,6 @@ their kinks use the subgradients documented in ``norm``; ``logsumexp`` gives sof
 from __future__ import annotations
 
 import builtins
-import math
 import operator
 
 import numpy as np
@@ -427,20 +426,7 @@ def _row(name, fwd, **fields):
 _SUM = _row("sum", "sum", policy="sum", vjp=_sum_vjp, doc="Sum of elements over axes.")
 _PROD = _row("prod", "prod", policy="sum", domain="unit", vjp=_prod_vjp, save=("x0", "out"),
              doc="Product of elements over axes.")
-def _mean_fwd(xp, x, axis=None, keepdims: bool = False):
-    """``xp.mean``; a mean of no elements is nan without NumPy's "Mean of empty slice"
-    warning, as in PyTorch."""
-    if x.size:
-        return xp.mean(x, axis=axis, keepdims=keepdims)
-    axes = range(x.ndim) if axis is None else (axis,) if isinstance(axis, int) else axis
-    n = math.prod(x.shape[a] for a in axes)
-    total = xp.sum(x, axis=axis, keepdims=keepdims)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (total / n).astype(total.dtype, copy=False) if n else total * np.nan
-
-
-_MEAN = _row("mean", _mean_fwd, policy="float", vjp=_mean_vjp,
-             doc="Arithmetic mean over axes.")
+_MEAN = _row("mean", "mean", policy="float", vjp=_mean_vjp, doc="Arithmetic mean over axes.")
 _MAX = _row("max", "max", vjp=_extreme_vjp, save=("x0", "out"),
             doc="Largest element over axes.")
 _MIN = _row("min", "min", vjp=_extreme_vjp, save=("x0", "out"),

@@ -185,7 +185,10 @@ class LambdaLR(LRScheduler):
     _not_saved = ("optimizer", "lr_lambdas")
 
     def __init__(self, optimizer: Optimizer, lr_lambda: Callable | list, last_epoch: int = -1):
-        n = len(optimizer.param_groups) if isinstance(optimizer, Optimizer) else 0
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"LambdaLR: expected a gt.optim Optimizer, got "
+                            f"{type(optimizer).__name__}")
+        n = len(optimizer.param_groups)
         lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * n
         if len(lambdas) != n:
             raise ValueError(f"LambdaLR: expected {n} lr_lambda functions (one per param "
