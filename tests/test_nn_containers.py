@@ -99,6 +99,8 @@ def test_container_errors_name_the_problem():
         md["b"]
     with pytest.raises(TypeError, match="ModuleDict: entry 'x' is a int"):
         md["x"] = 3
+    with pytest.raises(KeyError, match="the key 'keys' is the name of a ModuleDict attribute"):
+        md["keys"] = nn.ReLU()
     with pytest.raises(TypeError, match=r"ModuleDict.update: entry 0 is not a \(name, "):
         md.update([nn.ReLU()])
     with pytest.raises(NotImplementedError, match="ModuleList has no forward"):

@@ -143,6 +143,9 @@ class ModuleDict(Module):
                            f"{list(self._modules)}") from None
 
     def __setitem__(self, key: str, module: Module) -> None:
+        if isinstance(key, str) and hasattr(type(self), key):  # (m.keys must stay the method)
+            raise KeyError(f"ModuleDict: the key {key!r} is the name of a ModuleDict "
+                           "attribute; choose another name")
         self.add_module(key, check_module(module, key, "ModuleDict"))
 
     def __delitem__(self, key: str) -> None:
