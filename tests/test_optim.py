@@ -600,7 +600,7 @@ def test_one_cycle_moves_adam_beta1_and_checks_its_arguments():
         gt.optim.OneCycleLR(opt, max_lr=1.0)
     with pytest.raises(ValueError, match="anneal_strategy must be 'cos' or 'linear'"):
         gt.optim.OneCycleLR(opt, max_lr=1.0, total_steps=5, anneal_strategy="step")
-    with pytest.raises(ValueError, match="expected 1 values of max_lr"):
+    with pytest.raises(ValueError, match="expected 1 max_lr values"):
         gt.optim.OneCycleLR(opt, max_lr=[1.0, 2.0], total_steps=5)
 
 

@@ -882,11 +882,18 @@ _KL_REDUCTIONS = ("mean", "batchmean", "sum", "none")
 _EXACT_SOFTPLUS = 50.0
 
 
-def _number(fn: str, what: str, value, ok, rule: str) -> float:
-    """``value`` as a float: TypeError unless a real number, ValueError unless ``ok(value)``
-    (``rule`` says what it must be)."""
+# the losses' numeric options: (test, what the value must be), one place for the functions,
+# the loss modules and the Keras-style losses
+_OPTIONS = {"beta": (lambda b: b >= 0, "non-negative"), "delta": (lambda d: d > 0, "positive"),
+            "label_smoothing": (lambda s: 0 <= s <= 1, "between 0.0 and 1.0")}
+
+
+def _option(fn: str, what: str, value) -> float:
+    """The loss option ``what`` (a key of ``_OPTIONS``) as a float: TypeError unless a real
+    number, ValueError unless its rule holds."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{fn}: {what} must be a real number, got {value!r}")
+    ok, rule = _OPTIONS[what]
     if not ok(value):
         raise ValueError(f"{fn}: {what} must be {rule}, got {value!r}")
     return float(value)
@@ -1032,8 +1039,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, *
     """
     fn = "cross_entropy"
     ignore_index = operator.index(ignore_index)
-    smoothing = _number(fn, "label_smoothing", label_smoothing, lambda s: 0 <= s <= 1,
-                        "between 0.0 and 1.0")
+    smoothing = _option(fn, "label_smoothing", label_smoothing)
     if weight is None and not smoothing:
         return _loss(CROSS_ENTROPY, fn, input, target, reduction, ignore_index=ignore_index)
     reduction = _reduction(fn, reduction)
@@ -1107,16 +1113,21 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     return cast(_reduce_loss(loss, reduction), out)
 
 
+def _difference_loss(fn: str, input, target, reduction: str, loss) -> Tensor:
+    """``loss(input - target)`` elementwise (equal shapes, the target in the input's
+    dtype), reduced by the already checked ``reduction``: the regression losses' body."""
+    x, t, out = _operands(fn, input, target)
+    _same_shape(x, t, "target", fn)
+    return cast(_reduce_loss(loss(x - cast(t, x.dtype)), reduction), out)
+
+
 def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Mean absolute error ``|input - target|``, reduced; shapes must be equal.
 
     >>> gt.nn.functional.l1_loss(gt.tensor([1., 2.]), gt.tensor([1., 4.])).item()
     1.0
     """
-    reduction = _reduction("l1_loss", reduction)
-    x, t, out = _operands("l1_loss", input, target)
-    _same_shape(x, t, "target", "l1_loss")
-    return cast(_reduce_loss(_abs(x - cast(t, x.dtype)), reduction), out)
+    return _difference_loss("l1_loss", input, target, _reduction("l1_loss", reduction), _abs)
 
 
 def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean",
@@ -1129,13 +1140,13 @@ def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean",
     """
     fn = "smooth_l1_loss"
     reduction = _reduction(fn, reduction)
-    beta = _number(fn, "beta", beta, lambda b: b >= 0, "non-negative")
-    x, t, out = _operands(fn, input, target)
-    _same_shape(x, t, "target", fn)
-    d = x - cast(t, x.dtype)
-    a = _abs(d)
-    loss = a if beta == 0 else where(less(a, beta), d * d * 0.5 / beta, a - 0.5 * beta)
-    return cast(_reduce_loss(loss, reduction), out)
+    beta = _option(fn, "beta", beta)
+
+    def loss(d):
+        a = _abs(d)
+        return a if beta == 0 else where(less(a, beta), d * d * 0.5 / beta, a - 0.5 * beta)
+
+    return _difference_loss(fn, input, target, reduction, loss)
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
@@ -1149,13 +1160,13 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
     """
     fn = "huber_loss"
     reduction = _reduction(fn, reduction)
-    delta = _number(fn, "delta", delta, lambda v: v > 0, "positive")
-    x, t, out = _operands(fn, input, target)
-    _same_shape(x, t, "target", fn)
-    d = x - cast(t, x.dtype)
-    a = _abs(d)
-    loss = where(less(a, delta), d * d * 0.5, (a - 0.5 * delta) * delta)
-    return cast(_reduce_loss(loss, reduction), out)
+    delta = _option(fn, "delta", delta)
+
+    def loss(d):
+        a = _abs(d)
+        return where(less(a, delta), d * d * 0.5, (a - 0.5 * delta) * delta)
+
+    return _difference_loss(fn, input, target, reduction, loss)
 
 
 def kl_div(input: Tensor, target: Tensor, reduction: str = "mean",

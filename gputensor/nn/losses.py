@@ -97,8 +97,7 @@ class SmoothL1Loss(_Loss):
 
     def __init__(self, reduction: str = "mean", beta: float = 1.0):
         super().__init__(reduction)
-        self.beta = F._number(type(self).__name__, "beta", beta, lambda b: b >= 0,
-                              "non-negative")
+        self.beta = F._option(type(self).__name__, "beta", beta)
 
     def _options(self) -> list[str]:
         return [] if self.beta == 1.0 else [f"beta={self.beta}"]
@@ -116,8 +115,7 @@ class HuberLoss(_Loss):
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0):
         super().__init__(reduction)
-        self.delta = F._number(type(self).__name__, "delta", delta, lambda d: d > 0,
-                               "positive")
+        self.delta = F._option(type(self).__name__, "delta", delta)
 
     def _options(self) -> list[str]:
         return [] if self.delta == 1.0 else [f"delta={self.delta}"]
@@ -142,9 +140,8 @@ class CrossEntropyLoss(_LabelLoss):
     def __init__(self, weight: Tensor | None = None, *, ignore_index: int = -100,
                  reduction: str = "mean", label_smoothing: float = 0.0):
         super().__init__(weight, ignore_index, reduction)
-        self.label_smoothing = F._number(type(self).__name__, "label_smoothing",
-                                         label_smoothing, lambda s: 0 <= s <= 1,
-                                         "between 0.0 and 1.0")
+        self.label_smoothing = F._option(type(self).__name__, "label_smoothing",
+                                         label_smoothing)
 
     def _options(self) -> list[str]:
         return [f"label_smoothing={self.label_smoothing}"] if self.label_smoothing else []

@@ -252,7 +252,7 @@ class Huber(Loss):
 
     def __init__(self, delta: float = 1.0):
         super().__init__()
-        self.delta = F._number("Huber", "delta", delta, lambda v: v > 0, "positive")
+        self.delta = F._option("Huber", "delta", delta)
 
     def call(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
         return F.huber_loss(y_pred, _targets(y_true, y_pred, self.name), delta=self.delta)

@@ -7,6 +7,7 @@ import math
 from typing import Iterable
 
 from ..autograd import no_grad
+from ..creation import tensor
 from ..ops.elementwise import clip
 from ..ops.join import stack
 from ..ops.reduce import norm
@@ -40,8 +41,6 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
         raise ValueError(f"clip_grad_norm_: max_norm must be >= 0, got {max_norm}")
     grads = _grads(parameters, "clip_grad_norm_")
     if not grads:
-        from ..creation import tensor
-
         return tensor(0.0)
     with no_grad():
         device = grads[0].device  # (gradients on several devices: their norms meet here)

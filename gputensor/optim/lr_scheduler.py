@@ -20,6 +20,23 @@ from typing import Callable
 from .optimizer import Optimizer, check_number
 
 
+def _check_optimizer(name: str, optimizer) -> None:
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"{name}: expected a gt.optim Optimizer, got "
+                        f"{type(optimizer).__name__}")
+
+
+def _per_group(name: str, what: str, value, optimizer: Optimizer) -> list:
+    """``value`` for each param group: a list or tuple of one per group, or one for all
+    (``what`` names them in the error)."""
+    n = len(optimizer.param_groups)
+    values = list(value) if isinstance(value, (list, tuple)) else [value] * n
+    if len(values) != n:
+        raise ValueError(f"{name}: expected {n} {what} (one per param group), got "
+                         f"{len(values)}")
+    return values
+
+
 class LRScheduler:
     """Base class: subclasses give ``get_lr()``, the rates for ``last_epoch`` (just
     advanced), from the groups' current rates or from ``base_lrs``.
@@ -31,9 +48,7 @@ class LRScheduler:
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
         name = type(self).__name__
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{name}: expected a gt.optim Optimizer, got "
-                            f"{type(optimizer).__name__}")
+        _check_optimizer(name, optimizer)
         check_number(name, "last_epoch", last_epoch, low=-1, integer=True)
         self.optimizer = optimizer
         for i, group in enumerate(optimizer.param_groups):
@@ -185,14 +200,8 @@ class LambdaLR(LRScheduler):
     _not_saved = ("optimizer", "lr_lambdas")
 
     def __init__(self, optimizer: Optimizer, lr_lambda: Callable | list, last_epoch: int = -1):
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"LambdaLR: expected a gt.optim Optimizer, got "
-                            f"{type(optimizer).__name__}")
-        n = len(optimizer.param_groups)
-        lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * n
-        if len(lambdas) != n:
-            raise ValueError(f"LambdaLR: expected {n} lr_lambda functions (one per param "
-                             f"group), got {len(lambdas)}")
+        _check_optimizer("LambdaLR", optimizer)
+        lambdas = _per_group("LambdaLR", "lr_lambda functions", lr_lambda, optimizer)
         for f in lambdas:
             if not callable(f):
                 raise TypeError(f"LambdaLR: lr_lambda must be callable, got "
@@ -257,9 +266,7 @@ class OneCycleLR(LRScheduler):
                  div_factor: float = 25.0, final_div_factor: float = 1e4,
                  three_phase: bool = False, last_epoch: int = -1):
         name = "OneCycleLR"
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{name}: expected a gt.optim Optimizer, got "
-                            f"{type(optimizer).__name__}")
+        _check_optimizer(name, optimizer)
         if total_steps is None:
             if epochs is None or steps_per_epoch is None:
                 raise ValueError(f"{name}: give total_steps, or epochs and steps_per_epoch")
@@ -286,7 +293,7 @@ class OneCycleLR(LRScheduler):
                             (total_steps - 1, "max_lr", "min_lr", "base_momentum",
                              "max_momentum")]
         groups = optimizer.param_groups
-        max_lrs = self._per_group(name, "max_lr", max_lr, len(groups))
+        max_lrs = self._numbers(name, "max_lr", max_lr, optimizer)
         if last_epoch == -1:
             for group, lr in zip(groups, max_lrs):
                 group["initial_lr"] = lr / div_factor
@@ -298,19 +305,16 @@ class OneCycleLR(LRScheduler):
                                  "pass cycle_momentum=False")
             self._betas = "betas" in optimizer.defaults
             if last_epoch == -1:
-                lows = self._per_group(name, "base_momentum", base_momentum, len(groups))
-                highs = self._per_group(name, "max_momentum", max_momentum, len(groups))
+                lows = self._numbers(name, "base_momentum", base_momentum, optimizer)
+                highs = self._numbers(name, "max_momentum", max_momentum, optimizer)
                 for group, lo, hi in zip(groups, lows, highs):
                     self._set_momentum(group, hi)
                     group["base_momentum"], group["max_momentum"] = lo, hi
         super().__init__(optimizer, last_epoch)
 
     @staticmethod
-    def _per_group(name: str, what: str, value, n: int) -> list:
-        values = list(value) if isinstance(value, (list, tuple)) else [value] * n
-        if len(values) != n:
-            raise ValueError(f"{name}: expected {n} values of {what} (one per param group), "
-                             f"got {len(values)}")
+    def _numbers(name: str, what: str, value, optimizer: Optimizer) -> list:
+        values = _per_group(name, f"{what} values", value, optimizer)
         for v in values:
             check_number(name, what, v)
         return values
@@ -366,9 +370,7 @@ class ReduceLROnPlateau:
                  patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
                  cooldown: int = 0, min_lr: float | list = 0.0, eps: float = 1e-8):
         name = "ReduceLROnPlateau"
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{name}: expected a gt.optim Optimizer, got "
-                            f"{type(optimizer).__name__}")
+        _check_optimizer(name, optimizer)
         if mode not in ("min", "max"):
             raise ValueError(f"{name}: mode must be 'min' or 'max', got {mode!r}")
         if threshold_mode not in ("rel", "abs"):
@@ -379,11 +381,7 @@ class ReduceLROnPlateau:
         check_number(name, "cooldown", cooldown, low=0, integer=True)
         check_number(name, "threshold", threshold)
         check_number(name, "eps", eps)
-        n = len(optimizer.param_groups)
-        min_lrs = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * n
-        if len(min_lrs) != n:
-            raise ValueError(f"{name}: expected {n} min_lr values (one per param group), got "
-                             f"{len(min_lrs)}")
+        min_lrs = _per_group(name, "min_lr values", min_lr, optimizer)
         self.optimizer = optimizer
         self.mode, self.factor, self.patience = mode, factor, patience
         self.threshold, self.threshold_mode = threshold, threshold_mode
